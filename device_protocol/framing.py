@@ -1,0 +1,234 @@
+"""Sans-I/O framing: bytes in, frames and console lines out; frames in, bytes out.
+
+No clock, no port. The grammar is in SPEC.md section 2. The decoder never raises on input: what is
+not a valid frame becomes console text or a counted rejection, and the next valid frame is found.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+#: Start marker of a frame inside a line; everything before it on that line is console text.
+MARKER = b"~P"
+#: Protocol version spoken by this package.
+VERSION = 1
+#: Sequence numbers are 0..65535; 0 is never used for requests.
+SEQ_MODULO = 65536
+#: A receiver's buffer never grows past this many bytes of one line unless told otherwise.
+DEFAULT_MAX_LINE = 4096
+
+_NAME_RE = re.compile(rb"[A-Z][A-Z0-9_]{0,15}\Z")
+_KEY_RE = re.compile(rb"[a-z][a-z0-9_]{0,15}\Z")
+_VERSION_RE = re.compile(rb"P([0-9]{1,3})\Z")
+_SEQ_RE = re.compile(rb"[0-9]{1,5}\Z")
+_CRC_RE = re.compile(rb"[0-9A-Fa-f]{8}\Z")
+# Bytes a value may carry as they are; anything else is written %XX.
+_SAFE = frozenset(range(0x21, 0x7F)) - {ord("%"), ord("*"), ord("~")}
+
+
+def crc32(data: bytes) -> int:
+    """CRC-32/ISO-HDLC (the zlib/Ethernet CRC): check value of b"123456789" is 0xCBF43926."""
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def pct_encode(value: str) -> bytes:
+    out = bytearray()
+    for b in value.encode("utf-8"):
+        if b in _SAFE:
+            out.append(b)
+        else:
+            out += b"%%%02X" % b
+    return bytes(out)
+
+
+def pct_decode(raw: bytes) -> str:
+    """Decode %XX escapes; raises ValueError on a broken escape or invalid UTF-8."""
+    if b"%" not in raw:
+        return raw.decode("ascii")
+    out = bytearray()
+    i = 0
+    while i < len(raw):
+        b = raw[i]
+        if b == 0x25:  # %
+            pair = raw[i + 1 : i + 3]
+            if len(pair) != 2 or not all(c in b"0123456789ABCDEFabcdef" for c in pair):
+                raise ValueError("broken %-escape")
+            out.append(int(pair, 16))
+            i += 3
+        else:
+            out.append(b)
+            i += 1
+    return out.decode("utf-8")
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One decoded frame. Field values are text; the message layer gives them types."""
+
+    seq: int
+    name: str
+    fields: Mapping[str, str] = field(default_factory=dict)
+    version: int = VERSION
+
+    def get(self, key: str, default: str | None = None) -> str | None:
+        return self.fields.get(key, default)
+
+
+@dataclass(frozen=True)
+class ConsoleLine:
+    """A line that is not a frame: the board's log output, passed on, never fatal."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A line that looked like a frame but was not valid (bad CRC, bad grammar, too long)."""
+
+    reason: str
+    raw: bytes
+
+
+Event = Frame | ConsoleLine | Rejected
+
+
+class FrameError(ValueError):
+    """Raised by :func:`encode` for a frame that the grammar cannot express."""
+
+
+def encode(frame: Frame) -> bytes:
+    """The wire bytes of one frame, LF-terminated."""
+    if not 0 <= frame.seq < SEQ_MODULO:
+        raise FrameError(f"sequence number {frame.seq} out of range 0..65535")
+    name = frame.name.encode("ascii", "replace")
+    if not _NAME_RE.match(name):
+        raise FrameError(f"invalid message name {frame.name!r}")
+    parts = [b"P%d" % frame.version, b"%d" % frame.seq, name]
+    for key, value in frame.fields.items():
+        k = key.encode("ascii", "replace")
+        if not _KEY_RE.match(k):
+            raise FrameError(f"invalid field name {key!r}")
+        parts.append(k + b"=" + pct_encode(value))
+    body = b" ".join(parts)
+    return b"~" + body + b"*%08x\n" % crc32(body)
+
+
+def parse_line(line: bytes) -> list[Event]:
+    """Classify one complete line (without its LF). Never raises.
+
+    Console text before a frame marker on the same line (a log line the board did not finish)
+    comes out as its own :class:`ConsoleLine` ahead of the frame.
+    """
+    line = line.rstrip(b"\r")
+    start = line.find(MARKER)
+    if start < 0:
+        return [ConsoleLine(_console_text(line))]
+    head = [ConsoleLine(_console_text(line[:start]))] if line[:start].strip() else []
+    return [*head, _parse_frame(line[start:])]
+
+
+def _parse_frame(raw: bytes) -> Frame | Rejected:
+    star = raw.rfind(b"*")
+    if star < 0:
+        return Rejected("no CRC", raw)
+    body, crc_text = raw[1:star], raw[star + 1 :]
+    if not _CRC_RE.match(crc_text):
+        return Rejected("malformed CRC", raw)
+    if int(crc_text, 16) != crc32(body):
+        return Rejected("CRC mismatch", raw)
+    parts = body.split(b" ")
+    if len(parts) < 3:
+        return Rejected("too few tokens", raw)
+    version_m = _VERSION_RE.match(parts[0])
+    if not version_m or not _SEQ_RE.match(parts[1]) or not _NAME_RE.match(parts[2]):
+        return Rejected("malformed header", raw)
+    seq = int(parts[1])
+    if seq >= SEQ_MODULO:
+        return Rejected("sequence number out of range", raw)
+    fields: dict[str, str] = {}
+    for token in parts[3:]:
+        key, eq, value = token.partition(b"=")
+        if not eq or not _KEY_RE.match(key):
+            return Rejected("malformed field", raw)
+        try:
+            fields[key.decode("ascii")] = pct_decode(value)
+        except ValueError:
+            return Rejected("malformed field value", raw)
+    name = parts[2].decode("ascii")
+    return Frame(seq=seq, name=name, fields=fields, version=int(version_m.group(1)))
+
+
+def _console_text(line: bytes) -> str:
+    text = line.decode("utf-8", "replace")
+    return "".join(c if c.isprintable() or c == "\t" else "\ufffd" for c in text)
+
+
+@dataclass
+class DecoderStats:
+    frames: int = 0
+    console_lines: int = 0
+    rejected: int = 0
+    overflows: int = 0
+
+
+class Decoder:
+    """Feed bytes, get events. Memory is bounded by ``max_line``; input never makes it raise.
+
+    A line longer than ``max_line`` is dropped whole (one :class:`Rejected` event) and the decoder
+    resynchronises at the next LF.
+    """
+
+    def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
+        if max_line < 16:
+            raise ValueError("max_line must be at least 16 bytes")
+        self.max_line = max_line
+        self.stats = DecoderStats()
+        self._buf = bytearray()
+        self._discarding = False
+
+    def feed(self, data: bytes) -> list[Event]:
+        return list(self._feed(data))
+
+    def _feed(self, data: bytes) -> Iterator[Event]:
+        pos = 0
+        while pos < len(data):
+            nl = data.find(b"\n", pos)
+            end = len(data) if nl < 0 else nl
+            chunk = data[pos:end]
+            if self._discarding:
+                pass
+            elif len(self._buf) + len(chunk) > self.max_line:
+                self._discarding = True
+                head = bytes(self._buf[:64])
+                self._buf.clear()
+                self.stats.overflows += 1
+                self.stats.rejected += 1
+                yield Rejected(f"line longer than {self.max_line} bytes", head)
+            else:
+                self._buf += chunk
+            if nl < 0:
+                return
+            pos = nl + 1
+            if self._discarding:
+                self._discarding = False
+                continue
+            line = bytes(self._buf)
+            self._buf.clear()
+            if not line.strip(b"\r"):
+                continue
+            for event in parse_line(line):
+                if isinstance(event, Frame):
+                    self.stats.frames += 1
+                elif isinstance(event, ConsoleLine):
+                    self.stats.console_lines += 1
+                else:
+                    self.stats.rejected += 1
+                yield event
+
+    @property
+    def pending(self) -> int:
+        """Bytes of an unfinished line held in the buffer."""
+        return len(self._buf)

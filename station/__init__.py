@@ -1,0 +1,3 @@
+"""Factory provisioning station: the product package (CLI, PKI, engine, audit, TUI)."""
+
+__version__ = "0.1.0"
