@@ -75,7 +75,7 @@ def main() -> None:
         sys.exit(e.exit_code)
     except StationError as e:
         click.echo(f"error: {e}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(e.exit_code)
     except KeyboardInterrupt:
         sys.exit(130)
     except SystemExit:
