@@ -177,8 +177,10 @@ class DecoderStats:
 class Decoder:
     """Feed bytes, get events. Memory is bounded by ``max_line``; input never makes it raise.
 
-    A line longer than ``max_line`` is dropped whole (one :class:`Rejected` event) and the decoder
-    resynchronises at the next LF.
+    A frame ends at the 8th hex digit of its CRC (the LF that follows is then only a separator),
+    so a lost LF costs nothing. A frame cut short by an LF or by the next start marker is
+    rejected and the decoder resynchronises there. Text longer than ``max_line`` without an LF
+    is dropped (one :class:`Rejected`) up to the next LF or start marker.
     """
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
@@ -190,45 +192,86 @@ class Decoder:
         self._discarding = False
 
     def feed(self, data: bytes) -> list[Event]:
-        return list(self._feed(data))
-
-    def _feed(self, data: bytes) -> Iterator[Event]:
-        pos = 0
-        while pos < len(data):
-            nl = data.find(b"\n", pos)
-            end = len(data) if nl < 0 else nl
-            chunk = data[pos:end]
-            if self._discarding:
-                pass
-            elif len(self._buf) + len(chunk) > self.max_line:
-                self._discarding = True
-                head = bytes(self._buf[:64])
-                self._buf.clear()
-                self.stats.overflows += 1
-                self.stats.rejected += 1
-                yield Rejected(f"line longer than {self.max_line} bytes", head)
+        """Events completed by ``data``, in order."""
+        out: list[Event] = []
+        self._buf += data
+        while self._buf and self._step(out):
+            pass
+        if len(self._buf) > self.max_line:
+            self._overflow(out)
+        for event in out:
+            if isinstance(event, Frame):
+                self.stats.frames += 1
+            elif isinstance(event, ConsoleLine):
+                self.stats.console_lines += 1
             else:
-                self._buf += chunk
-            if nl < 0:
-                return
-            pos = nl + 1
-            if self._discarding:
-                self._discarding = False
-                continue
-            line = bytes(self._buf)
-            self._buf.clear()
-            if not line.strip(b"\r"):
-                continue
-            for event in parse_line(line):
-                if isinstance(event, Frame):
-                    self.stats.frames += 1
-                elif isinstance(event, ConsoleLine):
-                    self.stats.console_lines += 1
-                else:
-                    self.stats.rejected += 1
-                yield event
+                self.stats.rejected += 1
+        return out
 
     @property
     def pending(self) -> int:
         """Bytes of an unfinished line held in the buffer."""
         return len(self._buf)
+
+    def _overflow(self, out: list[Event]) -> None:
+        if not self._discarding:
+            self.stats.overflows += 1
+            out.append(Rejected(f"line longer than {self.max_line} bytes", bytes(self._buf[:64])))
+        self._discarding = True
+        # Keep a trailing "~": it may be the first half of the next start marker.
+        keep = 1 if self._buf.endswith(b"~") else 0
+        del self._buf[: len(self._buf) - keep]
+
+    def _step(self, out: list[Event]) -> bool:
+        """Consume one unit from the buffer; False when more bytes are needed."""
+        buf = self._buf
+        nl = buf.find(b"\n")
+        mk = buf.find(MARKER)
+        if self._discarding:
+            cut = min((i for i in (nl, mk) if i >= 0), default=-1)
+            if cut < 0:
+                return False
+            del buf[: cut + 1 if cut == nl else cut]
+            self._discarding = False
+            return True
+        if mk < 0 or 0 <= nl < mk:
+            if nl < 0:
+                return False
+            line = bytes(buf[:nl]).rstrip(b"\r")
+            del buf[: nl + 1]
+            if len(line) > self.max_line:
+                self.stats.overflows += 1
+                out.append(Rejected(f"line longer than {self.max_line} bytes", line[:64]))
+            elif line.strip():
+                out.append(ConsoleLine(_console_text(line)))
+            return True
+        if mk > 0:
+            head = bytes(buf[:mk])
+            del buf[:mk]
+            if head.strip():
+                out.append(ConsoleLine(_console_text(head.rstrip(b"\r"))))
+            return True
+        # A frame candidate starts at 0. It ends 8 bytes after its first "*", or is cut short
+        # by an LF or another start marker.
+        star = buf.find(b"*", len(MARKER))
+        stops = [i for i in (buf.find(b"\n"), buf.find(MARKER, len(MARKER))) if i >= 0]
+        limit = min(stops, default=-1)
+        if star >= 0 and (limit < 0 or star < limit):
+            end = star + 9
+            if len(buf) >= end and (limit < 0 or limit >= end):
+                raw = bytes(buf[:end])
+                del buf[:end]
+                if len(raw) > self.max_line:
+                    self.stats.overflows += 1
+                    out.append(Rejected(f"frame longer than {self.max_line} bytes", raw[:64]))
+                else:
+                    out.append(_parse_frame(raw))
+                return True
+            if limit < 0:
+                return False
+        elif limit < 0:
+            return False
+        raw = bytes(buf[:limit]).rstrip(b"\r")
+        del buf[:limit]
+        out.append(Rejected("frame cut short", raw))
+        return True

@@ -21,6 +21,8 @@ from device_protocol.framing import VERSION
 OK = "OK"
 ERR = "ERR"
 BUSY = "BUSY"
+#: Sent by the board, with sequence number 0, for a line that looked like a frame but was damaged.
+NAK = "NAK"
 
 #: Smallest line length a board may state in HELLO (SPEC.md 2.4).
 MIN_MTU = 128
