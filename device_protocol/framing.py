@@ -123,7 +123,9 @@ def parse_line(line: bytes) -> list[Event]:
     comes out as its own :class:`ConsoleLine` ahead of the frame.
     """
     line = line.rstrip(b"\r")
-    start = line.find(MARKER)
+    # A frame holds no '~' of its own (values escape it), so only the last marker can start a
+    # valid frame: noise that happens to contain "~P" must not swallow the frame after it.
+    start = line.rfind(MARKER)
     if start < 0:
         return [ConsoleLine(_console_text(line))]
     head = [ConsoleLine(_console_text(line[:start]))] if line[:start].strip() else []
