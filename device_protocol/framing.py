@@ -103,6 +103,8 @@ def encode(frame: Frame) -> bytes:
     """The wire bytes of one frame, LF-terminated."""
     if not 0 <= frame.seq < SEQ_MODULO:
         raise FrameError(f"sequence number {frame.seq} out of range 0..65535")
+    if not 0 <= frame.version <= 999:
+        raise FrameError(f"protocol version {frame.version} out of range 0..999")
     name = frame.name.encode("ascii", "replace")
     if not _NAME_RE.match(name):
         raise FrameError(f"invalid message name {frame.name!r}")
@@ -111,7 +113,10 @@ def encode(frame: Frame) -> bytes:
         k = key.encode("ascii", "replace")
         if not _KEY_RE.match(k):
             raise FrameError(f"invalid field name {key!r}")
-        parts.append(k + b"=" + pct_encode(value))
+        try:
+            parts.append(k + b"=" + pct_encode(value))
+        except UnicodeEncodeError:
+            raise FrameError(f"field {key!r} is not encodable as UTF-8") from None
     body = b" ".join(parts)
     return b"~" + body + b"*%08x\n" % crc32(body)
 
@@ -123,7 +128,9 @@ def parse_line(line: bytes) -> list[Event]:
     comes out as its own :class:`ConsoleLine` ahead of the frame.
     """
     line = line.rstrip(b"\r")
-    start = line.find(MARKER)
+    # A frame holds no '~' of its own (values escape it), so only the last marker can start a
+    # valid frame: noise that happens to contain "~P" must not swallow the frame after it.
+    start = line.rfind(MARKER)
     if start < 0:
         return [ConsoleLine(_console_text(line))]
     head = [ConsoleLine(_console_text(line[:start]))] if line[:start].strip() else []

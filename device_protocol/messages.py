@@ -94,7 +94,8 @@ def _get(fields: Mapping[str, str], key: str) -> str:
 
 def _int(fields: Mapping[str, str], key: str, lo: int = 0, hi: int = 2**31) -> int:
     raw = _get(fields, key)
-    if not raw.isdigit() or len(raw) > 10:
+    # isascii(): str.isdigit() also accepts digits such as '²' (int() raises) and '٣' (int() = 3).
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         raise FieldError(f"field {key!r} is not a decimal integer")
     value = int(raw)
     if not lo <= value <= hi:
@@ -103,9 +104,10 @@ def _int(fields: Mapping[str, str], key: str, lo: int = 0, hi: int = 2**31) -> i
 
 
 def _b64(fields: Mapping[str, str], key: str) -> bytes:
+    raw = _get(fields, key)
     try:
-        return base64.b64decode(_get(fields, key), validate=True)
-    except binascii.Error:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):  # ValueError: non-ASCII text
         raise FieldError(f"field {key!r} is not valid base64") from None
 
 
@@ -268,8 +270,9 @@ class Progress:
 
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Self:
-        pct = f.get("pct")
-        return cls(int(pct) if pct and pct.isdigit() and len(pct) <= 3 else None, f.get("msg", ""))
+        pct = f.get("pct", "")
+        valid = pct.isascii() and pct.isdigit() and len(pct) <= 3
+        return cls(int(pct) if valid else None, f.get("msg", ""))
 
 
 @dataclass(frozen=True)
