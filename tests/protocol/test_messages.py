@@ -24,6 +24,7 @@ from device_protocol import framing
 from device_protocol.framing import Frame, encode, parse_line
 from device_protocol.messages import (
     BUSY,
+    NAK,
     ERR,
     MAX_OBJECT,
     MIN_MTU,
@@ -426,6 +427,10 @@ def test_spec_examples_are_valid_messages() -> None:
         answers += 1
         if frame.name == BUSY:
             Progress.from_fields(frame.fields)
+            continue
+        if frame.name == NAK:
+            assert frame.seq == 0
+            assert not frame.fields
             continue
         if frame.name == ERR:
             failure = Failure.from_fields(frame.fields)
