@@ -4,7 +4,7 @@ Usable on its own by anyone writing board firmware or another station: it import
 ``station``.
 """
 
-from device_protocol.errors import Disconnected, DeviceError, LinkError, ProtocolError, Timeout
+from device_protocol.errors import DeviceError, Disconnected, LinkError, ProtocolError, Timeout
 from device_protocol.framing import VERSION, Decoder, Frame, encode
 from device_protocol.link import Link
 

@@ -8,6 +8,7 @@ from the board raises :class:`DeviceError`; a board that answers outside the con
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import secrets
 import time
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 import serial
 
 from device_protocol import messages as m
-from device_protocol.errors import Disconnected, DeviceError, ProtocolError, Timeout
+from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.framing import (
     DEFAULT_MAX_LINE,
     SEQ_MODULO,
@@ -114,8 +115,9 @@ class Link:
             port.reset_input_buffer()
         except (serial.SerialException, OSError, ValueError) as e:
             raise Disconnected(
-                self.url, f"cannot open the port ({_first_line(e)}); check the cable and that "
-                "no other program is using it"
+                self.url,
+                f"cannot open the port ({_first_line(e)}); check the cable and that "
+                "no other program is using it",
             ) from e
         self._port = port
         return self
@@ -123,10 +125,8 @@ class Link:
     def close(self) -> None:
         port, self._port = self._port, None
         if port is not None:
-            try:
+            with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
-            except (serial.SerialException, OSError):
-                pass
 
     def __enter__(self) -> Link:
         return self.open() if self._port is None else self
@@ -175,7 +175,9 @@ class Link:
         seq = self._next_seq()
         wire = encode(Frame(seq=seq, name=request.NAME, fields=request.to_fields()))
         if len(wire) > self.mtu:
-            raise ProtocolError(self.url, f"{request.NAME} needs {len(wire)} bytes > mtu {self.mtu}")
+            raise ProtocolError(
+                self.url, f"{request.NAME} needs {len(wire)} bytes > mtu {self.mtu}"
+            )
         self.stats.requests += 1
         end = None if deadline is None else self.clock() + deadline
         timeouts = resends = 0

@@ -14,7 +14,7 @@ import enum
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from device_protocol.framing import VERSION
 
@@ -295,11 +295,16 @@ class Failure:
 R = TypeVar("R")
 
 
+class _Response(Protocol):
+    @classmethod
+    def from_fields(cls, f: Mapping[str, str]) -> Any: ...
+
+
 class Request(Generic[R]):
     """A station -> board message. Subclasses are frozen dataclasses naming their response type."""
 
     NAME: ClassVar[str]
-    RESPONSE: ClassVar[type]
+    RESPONSE: ClassVar[type[_Response]]
 
     def to_fields(self) -> dict[str, str]:
         return {}
@@ -316,7 +321,7 @@ class Request(Generic[R]):
 @dataclass(frozen=True)
 class Hello(Request[HelloInfo]):
     NAME: ClassVar[str] = "HELLO"
-    RESPONSE: ClassVar[type] = HelloInfo
+    RESPONSE: ClassVar[type[_Response]] = HelloInfo
     max_version: int = VERSION
 
     def to_fields(self) -> dict[str, str]:
@@ -330,7 +335,7 @@ class Hello(Request[HelloInfo]):
 @dataclass(frozen=True)
 class Keygen(Request[KeyInfo]):
     NAME: ClassVar[str] = "KEYGEN"
-    RESPONSE: ClassVar[type] = KeyInfo
+    RESPONSE: ClassVar[type[_Response]] = KeyInfo
     key_type: str = KeyType.EC_P256.value
 
     def to_fields(self) -> dict[str, str]:
@@ -344,7 +349,7 @@ class Keygen(Request[KeyInfo]):
 @dataclass(frozen=True)
 class GetCsr(Request[ObjectInfo]):
     NAME: ClassVar[str] = "GET_CSR"
-    RESPONSE: ClassVar[type] = ObjectInfo
+    RESPONSE: ClassVar[type[_Response]] = ObjectInfo
     cn: str = ""  # a hint only: the station builds the certificate subject itself
 
     def to_fields(self) -> dict[str, str]:
@@ -358,13 +363,13 @@ class GetCsr(Request[ObjectInfo]):
 @dataclass(frozen=True)
 class GetCert(Request[ObjectInfo]):
     NAME: ClassVar[str] = "GET_CERT"
-    RESPONSE: ClassVar[type] = ObjectInfo
+    RESPONSE: ClassVar[type[_Response]] = ObjectInfo
 
 
 @dataclass(frozen=True)
 class Sign(Request[ObjectInfo]):
     NAME: ClassVar[str] = "SIGN"
-    RESPONSE: ClassVar[type] = ObjectInfo
+    RESPONSE: ClassVar[type[_Response]] = ObjectInfo
     challenge: bytes = b""
 
     def to_fields(self) -> dict[str, str]:
@@ -381,7 +386,7 @@ class Sign(Request[ObjectInfo]):
 @dataclass(frozen=True)
 class Read(Request[Chunk]):
     NAME: ClassVar[str] = "READ"
-    RESPONSE: ClassVar[type] = Chunk
+    RESPONSE: ClassVar[type[_Response]] = Chunk
     obj: str = ObjectKind.CSR.value
     off: int = 0
 
@@ -398,7 +403,7 @@ class PutCertBegin(Request[Accepted]):
     """PUT_CERT with ``total`` and ``sha``: starts a transfer (discarding any unfinished one)."""
 
     NAME: ClassVar[str] = "PUT_CERT"
-    RESPONSE: ClassVar[type] = Accepted
+    RESPONSE: ClassVar[type[_Response]] = Accepted
     total: int = 0
     sha256: bytes = b""
 
@@ -415,7 +420,7 @@ class PutCertChunk(Request[Accepted]):
     """PUT_CERT with ``off`` and ``data``: the board commits atomically on the final chunk."""
 
     NAME: ClassVar[str] = "PUT_CERT"
-    RESPONSE: ClassVar[type] = Accepted
+    RESPONSE: ClassVar[type[_Response]] = Accepted
     off: int = 0
     data: bytes = b""
 
@@ -430,12 +435,12 @@ class PutCertChunk(Request[Accepted]):
 @dataclass(frozen=True)
 class Lock(Request[StateInfo]):
     NAME: ClassVar[str] = "LOCK"
-    RESPONSE: ClassVar[type] = StateInfo
+    RESPONSE: ClassVar[type[_Response]] = StateInfo
 
 
 AnyRequest = Hello | Keygen | GetCsr | GetCert | Sign | Read | PutCertBegin | PutCertChunk | Lock
 
-_SIMPLE: dict[str, type[Request[object]]] = {
+_SIMPLE: dict[str, type[AnyRequest]] = {
     cls.NAME: cls for cls in (Hello, Keygen, GetCsr, GetCert, Sign, Read, Lock)
 }
 
@@ -457,5 +462,4 @@ def decode_request(name: str, fields: Mapping[str, str]) -> AnyRequest:
     cls = _SIMPLE.get(name)
     if cls is None:
         raise UnknownRequest(name)
-    request: AnyRequest = cls.from_fields(fields)  # type: ignore[assignment]
-    return request
+    return cls.from_fields(fields)

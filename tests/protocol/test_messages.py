@@ -24,10 +24,10 @@ from device_protocol import framing
 from device_protocol.framing import Frame, encode, parse_line
 from device_protocol.messages import (
     BUSY,
-    NAK,
     ERR,
     MAX_OBJECT,
     MIN_MTU,
+    NAK,
     OK,
     Accepted,
     BoardState,
