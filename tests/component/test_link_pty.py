@@ -194,3 +194,46 @@ def test_unsupported_key_type_is_a_device_error(make_board: MakeBoard) -> None:
         link.keygen("rsa-2048")
     assert refused.value.status == Status.UNSUPPORTED_KEY
     assert "UNSUPPORTED_KEY" in str(refused.value)
+
+
+def test_flash_write_failure_keeps_the_previous_chain(make_board: MakeBoard) -> None:
+    board = make_board()
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link.put_cert(b"first chain")
+        board.faults = Faults(flash_fail=True)
+        with pytest.raises(DeviceError) as failed:
+            link.put_cert(b"second chain")
+        assert failed.value.status == Status.STORAGE_FAILED
+        assert link.get_cert() == b"first chain"
+
+
+@pytest.mark.parametrize(
+    ("kind", "check"),
+    [
+        ("signature", lambda csr, uid: not csr.is_signature_valid),
+        ("weak-key", lambda csr, uid: csr.public_key().key_size == 1024),
+        (
+            "foreign-subject",
+            lambda csr, uid: uid not in csr.subject.rfc4514_string(),
+        ),
+    ],
+)
+def test_bad_csr_faults(make_board: MakeBoard, kind: str, check: Callable[..., bool]) -> None:
+    board = make_board(Faults(bad_csr=kind))
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        csr = x509.load_der_x509_csr(link.get_csr())
+    assert check(csr, board.identity.uid)
+
+
+def test_baud_pacing_takes_the_time_of_the_wire(make_board: MakeBoard) -> None:
+    board = make_board(Faults(baud=9600, boot_chatter=False))
+    with Link(board.url) as link:
+        start = time.monotonic()
+        link.hello()
+        elapsed = time.monotonic() - start
+    wire_bytes = link.stats.bytes_out + link.stats.bytes_in
+    assert elapsed >= 0.9 * wire_bytes * 10 / 9600
