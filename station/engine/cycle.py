@@ -1,0 +1,329 @@
+"""One board's provisioning cycle (DESIGN section 1) as a state machine over a Link.
+
+Order of durability: a certificate is recorded ISSUED before its first byte goes to the board;
+DELIVERED, VERIFIED and LOCKED follow each step the board confirmed. A cycle interrupted at any
+point is resumed on the board's return: the board's own state (its key, its chain, its lock)
+says how far it got, and the audit record says what was issued.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from cryptography import x509
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+
+from device_protocol import messages as m
+from device_protocol.link import Link
+from station.audit import EventContext, NewEvent
+from station.engine.events import (
+    ConsoleText,
+    CycleResult,
+    Listener,
+    Step,
+    StepProgress,
+    StepStarted,
+)
+from station.engine.failures import IdentityMismatch, ReadbackMismatch, classify
+from station.engine.station import StationContext
+from station.pki.policy import check_csr
+from station.pki.profile import BoardIdentity
+
+T = TypeVar("T")
+ACTIVE = ("issued", "delivered", "verified", "locked")
+
+
+@dataclass(frozen=True)
+class CycleOptions:
+    operator: str | None = None
+    expect_id: str | None = None
+    reprovision: bool = False
+
+
+def spki_sha256(public_key: Any) -> str:
+    der = public_key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return hashlib.sha256(der).hexdigest()
+
+
+def verify_possession(cert: x509.Certificate, challenge: bytes, signature: bytes) -> bool:
+    key = cert.public_key()
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
+        else:
+            return False
+    except InvalidSignature:
+        return False
+    return True
+
+
+class Cycle:
+    """Provision the board on one slot. ``run()`` never raises: it returns a CycleResult."""
+
+    def __init__(
+        self,
+        station: StationContext,
+        slot: str,
+        port: str,
+        options: CycleOptions,
+        *,
+        listener: Listener | None = None,
+        link_factory: Callable[..., Link] = Link,
+    ) -> None:
+        self.station = station
+        self.slot = slot
+        self.port = port
+        self.options = options
+        self.listener = listener or (lambda event: None)
+        self._link_factory = link_factory
+        self._start = 0.0
+        self._step = Step.HELLO
+        self._uid: str | None = None
+        self._serial: str | None = None
+        self._note = ""
+
+    # ---- plumbing ----------------------------------------------------------------------------
+
+    @property
+    def _ctx(self) -> EventContext:
+        return EventContext(
+            station_id=self.station.station_id,
+            operator=self.options.operator,
+            slot=int(self.slot) if self.slot.isdigit() else None,
+            port=self.port,
+        )
+
+    def _record(self, kind: str, **fields: Any) -> None:
+        event = NewEvent(kind, self._uid, fields.pop("serial", self._serial), **fields)
+        self.station.audit.record_event(event, self._ctx, datetime.now(UTC))
+
+    def _enter(self, step: Step) -> None:
+        self._step = step
+        self.listener(StepStarted(self.slot, step, time.monotonic() - self._start))
+
+    def _progress(self, _what: str, done: int, total: int) -> None:
+        self.listener(StepProgress(self.slot, self._step, done, total))
+
+    def _console(self, text: str) -> None:
+        self.listener(ConsoleText(self.slot, text))
+
+    # ---- the cycle ---------------------------------------------------------------------------
+
+    def run(self) -> CycleResult:
+        self._start = time.monotonic()
+        link = self._link_factory(
+            self.port,
+            timeout=self.station.request_timeout,
+            retries=self.station.retries,
+            on_console=self._console,
+            on_progress=self._progress,
+        )
+        failure = None
+        try:
+            with link:
+                self._cycle(link)
+        except Exception as error:  # every outcome becomes a result and an audit event
+            failure = classify(error, self._step, self.slot)
+            try:
+                self._record(
+                    "FAILED",
+                    code=failure.code,
+                    text=failure.message,
+                    data={"step": failure.step.value, "kind": failure.kind.value},
+                )
+            except Exception as audit_error:  # the database itself failed: say so, keep going
+                failure = classify(audit_error, self._step, self.slot)
+        result = CycleResult(
+            self.slot,
+            self.port,
+            self._uid,
+            failure,
+            self._serial,
+            time.monotonic() - self._start,
+            self._note,
+        )
+        self.listener(result)
+        return result
+
+    def _cycle(self, link: Link) -> None:
+        self._enter(Step.HELLO)
+        info = link.hello()
+        self._uid = info.uid
+        board = BoardIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
+        expected = self.options.expect_id
+        if expected is not None and expected != info.uid:
+            raise IdentityMismatch(
+                "identity.label-mismatch",
+                f"the label says {expected} but the board reports {info.uid}; check the label "
+                "and that the board sits in the right slot",
+            )
+        self._record("STARTED", data={"state": info.state.value, "firmware": info.firmware})
+        audit = self.station.audit
+        active = next(
+            (c for c in audit.board_certificates(info.uid) if c["status"] in ACTIVE), None
+        )
+        if active is not None and self._resume(link, info, active):
+            return
+        if info.state is m.BoardState.LOCKED:
+            raise IdentityMismatch(
+                "identity.locked",
+                f"board {info.uid} is locked and refuses a new key; it was provisioned "
+                "before: erase it before re-provisioning",
+            )
+        if active is not None and active["status"] != "issued" and not self.options.reprovision:
+            raise IdentityMismatch(
+                "identity.already-provisioned",
+                f"board {info.uid} was provisioned before (certificate {active['serial']}, "
+                f"{active['status']}); re-provision it only if that is intended",
+            )
+        self._fresh(link, info, board, active)
+
+    def _resume(self, link: Link, info: m.HelloInfo, active: dict[str, Any]) -> bool:
+        """Finish an interrupted cycle for ``active``; False when the board does not hold it."""
+        chain = self._chain_pem(active["pem"])
+        if info.state in (m.BoardState.CERTIFIED, m.BoardState.LOCKED):
+            self._enter(Step.READBACK)
+            if link.get_cert() != chain:
+                if active["status"] == "issued":
+                    self._revoke_orphan(active, "the board holds another certificate")
+                return False
+            self._serial = active["serial"]
+            if active["status"] == "issued":
+                self.station.audit.advance(active["serial"], "delivered", self._ctx, _now())
+            if active["status"] == "locked":
+                if not self.options.reprovision:
+                    raise IdentityMismatch(
+                        "identity.already-provisioned",
+                        f"board {info.uid} is already provisioned and locked (certificate "
+                        f"{active['serial']}); nothing to do",
+                    )
+                return False
+            self._note = "resumed an interrupted cycle"
+            self._finish(link, info, active["pem"], chain, already_locked=info.state is m.BoardState.LOCKED)
+            return True
+        if active["status"] != "issued" or info.state is not m.BoardState.KEYED:
+            if active["status"] == "issued":
+                self._revoke_orphan(active, f"the board came back {info.state.value}")
+            return False
+        # Issued, never confirmed delivered; the board still has a key: is it the same key?
+        self._enter(Step.CSR)
+        csr = x509.load_der_x509_csr(link.get_csr())
+        if spki_sha256(csr.public_key()) != active["spki_sha256"]:
+            self._revoke_orphan(active, "the board has a new key pair")
+            return False
+        self._serial = active["serial"]
+        self._note = "delivered a certificate issued before an interruption"
+        self._deliver(link, info, active["pem"], chain)
+        return True
+
+    def _fresh(
+        self, link: Link, info: m.HelloInfo, board: BoardIdentity, previous: dict[str, Any] | None
+    ) -> None:
+        station = self.station
+        self._enter(Step.KEYGEN)
+        key_type = self._key_type(info)
+        link.keygen(key_type)
+        self._enter(Step.CSR)
+        csr_der = link.get_csr(station.profile.thing_name(board))
+        self._enter(Step.POLICY)
+        accepted = check_csr(
+            csr_der,
+            board,
+            policy=station.policy,
+            profile=station.profile,
+            key_known=station.audit.key_known,
+        )
+        self._enter(Step.ISSUE)
+        issued = station.signer.sign(accepted)
+        station.audit.record_issued(issued, self._ctx, _now())  # durable before delivery
+        self._serial = issued.serial_hex
+        if previous is not None:
+            station.audit.supersede(
+                previous["serial"],
+                issued.serial_hex,
+                self._ctx,
+                _now(),
+                revoke=station.revoke_superseded,
+            )
+        self._deliver(link, info, issued.pem, self._chain_pem(issued.pem))
+
+    def _deliver(self, link: Link, info: m.HelloInfo, pem: str, chain: bytes) -> None:
+        self._enter(Step.DELIVER)
+        assert self._serial is not None
+        try:
+            link.put_cert(chain)
+        except Exception as error:
+            status = getattr(error, "status", None)
+            if status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
+                # The board says the chain is not stored: the certificate never went out.
+                self.station.audit.revoke(
+                    self._serial, "cessationOfOperation", _now(), self._ctx
+                )
+            raise
+        self.station.audit.advance(self._serial, "delivered", self._ctx, _now())
+        self._finish(link, info, pem, chain, already_locked=False)
+
+    def _finish(
+        self, link: Link, info: m.HelloInfo, pem: str, chain: bytes, *, already_locked: bool
+    ) -> None:
+        assert self._serial is not None
+        audit = self.station.audit
+        self._enter(Step.READBACK)
+        if link.get_cert() != chain:
+            raise ReadbackMismatch(
+                "readback.mismatch",
+                "the certificate chain read back differs from the one written; retry",
+            )
+        self._enter(Step.PROVE)
+        cert = x509.load_pem_x509_certificate(pem.encode())
+        challenge = secrets.token_bytes(32)
+        signature, _alg = link.sign(challenge)
+        if not verify_possession(cert, challenge, signature):
+            raise ReadbackMismatch(
+                "possession.failed",
+                "the board could not prove it holds the certified key; set it aside for repair",
+            )
+        current = audit.certificate(self._serial)
+        if current is not None and current["status"] == "delivered":
+            audit.advance(self._serial, "verified", self._ctx, _now())
+        self._enter(Step.LOCK)
+        if not already_locked:
+            link.lock()
+        audit.advance(self._serial, "locked", self._ctx, _now())
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def _key_type(self, info: m.HelloInfo) -> str:
+        for key_type in self.station.key_preference:
+            if key_type in info.key_types:
+                return key_type
+        raise IdentityMismatch(
+            "identity.no-common-key-type",
+            f"board {info.uid} offers key types {', '.join(info.key_types) or 'none'}, none of "
+            "which the station is set to use; check the jig's key setting",
+        )
+
+    def _chain_pem(self, pem: str) -> bytes:
+        return (pem + self.station.signer.issuer_pem).encode("ascii")
+
+    def _revoke_orphan(self, active: dict[str, Any], why: str) -> None:
+        self.station.audit.revoke(active["serial"], "cessationOfOperation", _now(), self._ctx)
+        self._record(
+            "ORPHAN_REVOKED", serial=active["serial"], text=f"never delivered: {why}"
+        )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,80 @@
+"""What the engine tells its listeners (the CLI, the TUI): small frozen dataclasses."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+class Step(enum.StrEnum):
+    """The cycle of DESIGN section 1, in order."""
+
+    HELLO = "hello"
+    KEYGEN = "keygen"
+    CSR = "csr"
+    POLICY = "policy"
+    ISSUE = "issue"
+    DELIVER = "deliver"
+    READBACK = "readback"
+    PROVE = "prove"
+    LOCK = "lock"
+
+
+class FailureKind(enum.StrEnum):
+    NOT_RESPONDING = "board-not-responding"
+    PROTOCOL = "protocol-error"
+    BOARD_ERROR = "board-error"
+    POLICY = "policy-rejection"
+    IDENTITY = "identity-mismatch"
+    STATION = "station-error"
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: FailureKind
+    step: Step
+    code: str  # stable, for the audit record and scripts: "board-error.STORAGE_FAILED"
+    message: str  # for the operator: what happened and what to do
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    slot: str
+    step: Step
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class StepProgress:
+    """Bytes moved within a step; frequent, so a UI may coalesce them."""
+
+    slot: str
+    step: Step
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class ConsoleText:
+    slot: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CycleResult:
+    slot: str
+    port: str
+    board_uid: str | None
+    failure: Failure | None
+    serial: str | None
+    elapsed: float
+    note: str = ""  # e.g. "resumed after an interrupted cycle"
+
+    @property
+    def passed(self) -> bool:
+        return self.failure is None
+
+
+EngineEvent = StepStarted | StepProgress | ConsoleText | CycleResult
+Listener = Callable[[EngineEvent], None]

@@ -1,0 +1,102 @@
+"""Turn whatever stopped a cycle into a failure class and a message an operator can act on.
+
+Pure: an exception, the step and the slot in; a :class:`Failure` out.
+"""
+
+from __future__ import annotations
+
+from device_protocol.errors import Disconnected, DeviceError, ProtocolError, Timeout
+from device_protocol.messages import Status
+from station.engine.events import Failure, FailureKind, Step
+from station.errors import StationError
+from station.pki.errors import PolicyRejection
+
+
+class IdentityMismatch(StationError):
+    """The board is not the one expected (label cross-check, or already provisioned)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class ReadbackMismatch(StationError):
+    """The chain read back, or the proof of possession, does not match what was issued."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+_BOARD_ADVICE = {
+    Status.STORAGE_FAILED: "its flash write failed: set the board aside for repair",
+    Status.KEYGEN_FAILED: "it could not make a key pair: set the board aside for repair",
+    Status.LOCKED: "it is locked: it was provisioned before; erase it before re-provisioning",
+    Status.UNSUPPORTED_KEY: "it does not support the key type: check the jig's key setting",
+    Status.DIGEST_MISMATCH: "the chain arrived damaged: retry; if it repeats, check the cable",
+}
+
+
+def classify(error: BaseException, step: Step, slot: str) -> Failure:
+    """The failure class, a stable code and the operator's message for ``error``."""
+    where = f"Board on slot {slot}"
+    name = step.name
+    if isinstance(error, Timeout):
+        return Failure(
+            FailureKind.NOT_RESPONDING,
+            step,
+            f"not-responding.{name}",
+            f"{where} stopped answering during {name}: reseat it and retry.",
+        )
+    if isinstance(error, Disconnected):
+        return Failure(
+            FailureKind.NOT_RESPONDING,
+            step,
+            f"disconnected.{name}",
+            f"{where} dropped off the line during {name} ({error.detail}): reseat it and retry.",
+        )
+    if isinstance(error, DeviceError):
+        advice = _BOARD_ADVICE.get(
+            Status(error.status) if error.status in Status._value2member_map_ else Status.INTERNAL,
+            "retry; if it repeats, set the board aside and report its firmware version",
+        )
+        return Failure(
+            FailureKind.BOARD_ERROR,
+            step,
+            f"board-error.{error.status_name}",
+            f"{where} refused {error.request} during {name} ({error.status_name}: "
+            f"{error.text}); {advice}.",
+        )
+    if isinstance(error, ProtocolError):
+        return Failure(
+            FailureKind.PROTOCOL,
+            step,
+            f"protocol.{name}",
+            f"{where} broke the protocol during {name} ({error.detail}): retry; if it repeats, "
+            "check the board's firmware version.",
+        )
+    if isinstance(error, PolicyRejection):
+        return Failure(
+            FailureKind.POLICY,
+            step,
+            f"policy.{error.code}",
+            f"{where} sent a CSR the station refuses ({error.message}); set the board aside "
+            "and report it to the firmware team.",
+        )
+    if isinstance(error, IdentityMismatch | ReadbackMismatch):
+        kind = FailureKind.IDENTITY if isinstance(error, IdentityMismatch) else FailureKind.PROTOCOL
+        return Failure(kind, step, error.code, f"{where}: {error}")
+    if isinstance(error, StationError):
+        return Failure(
+            FailureKind.STATION,
+            step,
+            f"station.{type(error).__name__}",
+            f"Station error on slot {slot} during {name} ({error}); call the line engineer.",
+        )
+    return Failure(
+        FailureKind.STATION,
+        step,
+        f"station.{type(error).__name__}",
+        f"Unexpected station error on slot {slot} during {name} ({type(error).__name__}: "
+        f"{error}); call the line engineer.",
+    )

@@ -1,0 +1,27 @@
+"""Everything a cycle needs from the station, passed down explicitly (no globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from station.audit import AuditDB
+from station.pki.policy import CsrPolicy
+from station.pki.profile import DeviceProfile
+from station.pki.signer import DeviceSigner
+
+#: Key types the engine asks boards for, most preferred first (AWS IoT accepts all of them).
+DEFAULT_KEY_PREFERENCE = ("ec-p256", "ec-p384", "ec-p521", "rsa-2048", "rsa-3072", "rsa-4096")
+
+
+@dataclass(frozen=True)
+class StationContext:
+    station_id: str
+    signer: DeviceSigner
+    policy: CsrPolicy
+    profile: DeviceProfile
+    audit: AuditDB
+    key_preference: tuple[str, ...] = DEFAULT_KEY_PREFERENCE
+    #: Revoke a certificate that a re-provisioned board's new one supersedes.
+    revoke_superseded: bool = True
+    request_timeout: float = 2.0
+    retries: int = 3
