@@ -55,7 +55,7 @@ def _register() -> None:
 
 
 #: Command modules, in the order `station --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("init", "ca", "sign", "revoke")
 
 
 _register()
