@@ -12,6 +12,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509.oid import NameOID
 
 from station.pki.ca import issuer_ski, load_certificate, require_key_matches
 from station.pki.errors import PkiError
@@ -57,7 +58,8 @@ class IssuedCertificate:
 
     @property
     def subject(self) -> str:
-        return self.certificate.subject.rfc4514_string()
+        """RFC 4514 text of the subject (``serialNumber`` spelled out)."""
+        return self.certificate.subject.rfc4514_string({NameOID.SERIAL_NUMBER: "serialNumber"})
 
     @property
     def not_before(self) -> datetime:
