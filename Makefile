@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Our packages that exist in this checkout (branches add device_protocol/ and fixtures/ at
+# different times); linted, formatted and type-checked together with tests/.
+PKGS   := $(wildcard station device_protocol fixtures)
 
 .PHONY: demo test lint venv system-deps clean
 
@@ -25,9 +28,9 @@ demo: venv
 	$(BIN)/station demo
 
 lint: venv
-	$(BIN)/ruff check station device_protocol fixtures tests
-	$(BIN)/ruff format --check station device_protocol fixtures tests
-	$(BIN)/mypy
+	$(BIN)/ruff check $(PKGS) tests
+	$(BIN)/ruff format --check $(PKGS) tests
+	$(BIN)/mypy $(addprefix -p ,$(PKGS))
 
 test: venv system-deps lint
 	$(BIN)/python -m pytest -q

@@ -55,7 +55,16 @@ def _register() -> None:
 
 
 #: Command modules, in the order `station --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("sim", "probe", "demo")
+COMMAND_MODULES: tuple[str, ...] = (
+    "init",
+    "ca",
+    "sign",
+    "revoke",
+    "provision",
+    "sim",
+    "probe",
+    "demo",
+)
 
 
 _register()

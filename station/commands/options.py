@@ -1,17 +1,58 @@
-"""Option decorators shared by several commands."""
+"""Click options shared by several commands."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-F = TypeVar("F", bound=Callable[..., object])
+from station.pki.keys import KeySpec
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def json_option(f: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")(f)
+if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older clicks cannot subscript it
+    _ParamType = click.ParamType[KeySpec]
+else:
+    _ParamType = click.ParamType
+
+
+class KeySpecType(_ParamType):
+    """A key type such as ``ec-p256`` or ``rsa-3072``."""
+
+    name = "KEYTYPE"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> KeySpec:
+        if isinstance(value, KeySpec):
+            return value
+        try:
+            return KeySpec.parse(str(value))
+        except ValueError as e:
+            self.fail(str(e), param, ctx)
+
+
+def key_type_option(name: str, default: str, help_text: str) -> Callable[[F], F]:
+    """``--xxx-key ec-p256``: a key type with a default."""
+    return click.option(
+        name,
+        type=KeySpecType(),
+        default=default,
+        show_default=True,
+        help=f"{help_text} One of ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072, rsa-4096.",
+    )
+
+
+def ca_days_option(name: str, default: int, help_text: str) -> Callable[[F], F]:
+    """``--xxx-days N``: a CA validity in days."""
+    return click.option(
+        name, type=click.IntRange(1, 36500), default=default, show_default=True, help=help_text
+    )
+
+
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 
 
 def timeout_option(f: F) -> F:

@@ -211,7 +211,9 @@ class Cycle:
                     )
                 return False
             self._note = "resumed an interrupted cycle"
-            self._finish(link, info, active["pem"], chain, already_locked=info.state is m.BoardState.LOCKED)
+            self._finish(
+                link, info, active["pem"], chain, already_locked=info.state is m.BoardState.LOCKED
+            )
             return True
         if active["status"] != "issued" or info.state is not m.BoardState.KEYED:
             if active["status"] == "issued":
@@ -268,9 +270,7 @@ class Cycle:
             status = getattr(error, "status", None)
             if status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
                 # The board says the chain is not stored: the certificate never went out.
-                self.station.audit.revoke(
-                    self._serial, "cessationOfOperation", _now(), self._ctx
-                )
+                self.station.audit.revoke(self._serial, "cessation-of-operation", _now(), self._ctx)
             raise
         self.station.audit.advance(self._serial, "delivered", self._ctx, _now())
         self._finish(link, info, pem, chain, already_locked=False)
@@ -319,10 +319,8 @@ class Cycle:
         return (pem + self.station.signer.issuer_pem).encode("ascii")
 
     def _revoke_orphan(self, active: dict[str, Any], why: str) -> None:
-        self.station.audit.revoke(active["serial"], "cessationOfOperation", _now(), self._ctx)
-        self._record(
-            "ORPHAN_REVOKED", serial=active["serial"], text=f"never delivered: {why}"
-        )
+        self.station.audit.revoke(active["serial"], "cessation-of-operation", _now(), self._ctx)
+        self._record("ORPHAN_REVOKED", serial=active["serial"], text=f"never delivered: {why}")
 
 
 def _now() -> datetime:

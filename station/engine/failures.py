@@ -5,7 +5,7 @@ Pure: an exception, the step and the slot in; a :class:`Failure` out.
 
 from __future__ import annotations
 
-from device_protocol.errors import Disconnected, DeviceError, ProtocolError, Timeout
+from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.messages import Status
 from station.engine.events import Failure, FailureKind, Step
 from station.errors import StationError

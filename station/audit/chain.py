@@ -1,0 +1,56 @@
+"""The event hash chain. Pure.
+
+Canonical form of an event (what its ``hash`` covers): a JSON object with exactly the keys
+``seq, at, kind, station_id, operator, slot, port, board_uid, serial, code, text, data,
+prev_hash`` holding the row's stored values (``data`` is the stored JSON *text*, not the parsed
+object; absent values are ``null``), serialised with keys sorted, no whitespace
+(``separators=(",", ":")``), non-ASCII characters kept as UTF-8 (``ensure_ascii=False``),
+then UTF-8 encoded. ``hash`` = lower-case hex SHA-256 of those bytes. ``prev_hash`` is the
+previous event's ``hash``, or :data:`GENESIS` for the first event (seq 1).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+GENESIS = "0" * 64
+HASHED_COLUMNS = (
+    "seq",
+    "at",
+    "kind",
+    "station_id",
+    "operator",
+    "slot",
+    "port",
+    "board_uid",
+    "serial",
+    "code",
+    "text",
+    "data",
+    "prev_hash",
+)
+
+
+def canonical_data(data: Mapping[str, Any]) -> str:
+    """The stored text of an event's ``data`` column: canonical JSON of the mapping."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def event_hash(row: Mapping[str, Any]) -> str:
+    """SHA-256 over the canonical form of an event row (see the module docstring)."""
+    content = {column: row.get(column) for column in HASHED_COLUMNS}
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def first_broken(rows: Iterable[Mapping[str, Any]]) -> int | None:
+    """The seq of the first event whose hash, link or sequence is wrong; None if all hold."""
+    prev, expected_seq = GENESIS, 1
+    for row in rows:
+        if row["seq"] != expected_seq or row["prev_hash"] != prev or event_hash(row) != row["hash"]:
+            return int(row["seq"])
+        prev, expected_seq = row["hash"], expected_seq + 1
+    return None

@@ -1,0 +1,214 @@
+"""`station ca ...`: root, intermediate (local or external root), show, AWS verification cert."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+
+from station.audit import NewEvent
+from station.commands.loaders import config_of, event_context, home_of, open_audit
+from station.commands.options import ca_days_option, json_option, key_type_option
+from station.commands.passphrases import ca_passphrase, root_passphrase
+from station.config import StationConfig
+from station.files import replace_file
+from station.pki import ca_store
+from station.pki.aws import verification_certificate
+from station.pki.ca import load_certificate
+from station.pki.keys import KeySpec, describe_public_key, load_private_key
+from station.pki.serials import random_serial, serial_hex
+from station.pki.signer import utc_now
+
+_SHA256 = hashes.SHA256()
+FILE = click.Path(dir_okay=False, path_type=Path)
+EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+def _paths(config: StationConfig) -> ca_store.IntermediatePaths:
+    return ca_store.IntermediatePaths(
+        config.ca.intermediate_key,
+        config.ca.intermediate_cert,
+        config.ca.root_cert,
+        config.home.ca_dir / "intermediate.csr.pem",
+    )
+
+
+def _record(config: StationConfig, kind: str, cert: x509.Certificate) -> None:
+    with open_audit(config) as audit:
+        audit.record_event(
+            NewEvent(
+                kind,
+                serial=serial_hex(cert.serial_number),
+                text=cert.subject.rfc4514_string(),
+                data={"sha256": cert.fingerprint(_SHA256).hex()},
+            ),
+            event_context(config),
+            utc_now(),
+        )
+
+
+@click.group()
+def ca() -> None:
+    """Manage the station's CA hierarchy (root, intermediate, AWS registration)."""
+
+
+@ca.command("create-root")
+@key_type_option("--key-type", "ec-p384", "Root key type.")
+@ca_days_option("--days", 9125, "Validity in days.")
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write root.key.pem and root.cert.pem [default: HOME/offline-root].",
+)
+@click.pass_context
+def create_root(ctx: click.Context, key_type: KeySpec, days: int, out_dir: Path | None) -> None:
+    """Create a root CA key (encrypted, STATION_ROOT_PASSPHRASE) and self-signed certificate."""
+    config = config_of(ctx)
+    out = out_dir or home_of(ctx).offline_root_dir
+    cert, _ = ca_store.create_root(
+        out / "root.key.pem",
+        out / "root.cert.pem",
+        config.station.org,
+        key_type,
+        days,
+        root_passphrase(new=True),
+        utc_now(),
+    )
+    click.echo(f"Root CA {cert.subject.rfc4514_string()} written to {out}")
+    click.echo(f"WARNING: move {out} to offline storage; the station does not need it.", err=True)
+
+
+@ca.command("create-intermediate")
+@click.option("--root-cert", type=EXISTING, required=True, help="Root CA certificate (PEM).")
+@click.option("--root-key", type=EXISTING, required=True, help="Root CA key (encrypted PEM).")
+@key_type_option("--key-type", "ec-p256", "Intermediate key type.")
+@ca_days_option("--days", 5475, "Validity in days (capped at the root's).")
+@click.pass_context
+def create_intermediate(
+    ctx: click.Context, root_cert: Path, root_key: Path, key_type: KeySpec, days: int
+) -> None:
+    """Create the station intermediate key and certificate, signed by the given root."""
+    config = config_of(ctx)
+    root = load_certificate(root_cert)
+    key = load_private_key(root_key, root_passphrase())
+    cert = ca_store.create_intermediate(
+        _paths(config),
+        root,
+        key,
+        config.station.org,
+        config.station.id,
+        key_type,
+        days,
+        ca_passphrase(new=True),
+        utc_now(),
+    )
+    _record(config, "CA_INTERMEDIATE_CREATED", cert)
+    click.echo(
+        f"Intermediate CA {cert.subject.rfc4514_string()} written to {config.ca.intermediate_cert}"
+    )
+
+
+@ca.command("intermediate-csr")
+@key_type_option("--key-type", "ec-p256", "Intermediate key type (when the key is created).")
+@click.option("--out", type=FILE, help="Also write the CSR here.")
+@click.pass_context
+def intermediate_csr(ctx: click.Context, key_type: KeySpec, out: Path | None) -> None:
+    """Write a CSR for the station intermediate, for an external root to sign."""
+    config = config_of(ctx)
+    paths = _paths(config)
+    csr = ca_store.intermediate_csr(
+        paths,
+        config.station.org,
+        config.station.id,
+        key_type,
+        ca_passphrase(new=not paths.key.exists()),
+    )
+    if out:
+        replace_file(out, csr.public_bytes(serialization.Encoding.PEM))
+    click.echo(f"Intermediate CSR written to {out or paths.csr}")
+
+
+@ca.command("import-intermediate")
+@click.option("--cert", type=EXISTING, required=True, help="Intermediate certificate (PEM).")
+@click.option("--root-cert", type=EXISTING, required=True, help="The root that signed it (PEM).")
+@click.pass_context
+def import_intermediate(ctx: click.Context, cert: Path, root_cert: Path) -> None:
+    """Install an intermediate certificate signed by an external root, after checking it."""
+    config = config_of(ctx)
+    installed = ca_store.import_intermediate(_paths(config), cert, root_cert, ca_passphrase())
+    _record(config, "CA_INTERMEDIATE_IMPORTED", installed)
+    click.echo(f"Intermediate CA {installed.subject.rfc4514_string()} installed")
+
+
+def _describe(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {"path": str(path), "present": False}
+    cert = load_certificate(path)
+    bc = cert.extensions.get_extension_for_class(x509.BasicConstraints).value
+    ski = cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
+    return {
+        "path": str(path),
+        "present": True,
+        "subject": cert.subject.rfc4514_string(),
+        "issuer": cert.issuer.rfc4514_string(),
+        "serial": serial_hex(cert.serial_number),
+        "not_before": cert.not_valid_before_utc.isoformat(),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "key": describe_public_key(cert.public_key()),
+        "path_length": bc.path_length,
+        "subject_key_id": ski.digest.hex(),
+        "sha256": cert.fingerprint(_SHA256).hex(),
+    }
+
+
+@ca.command("show")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, as_json: bool) -> None:
+    """Show the station's intermediate and root certificates."""
+    config = config_of(ctx)
+    info: dict[str, Any] = {
+        "station_id": config.station.id,
+        "intermediate": _describe(config.ca.intermediate_cert),
+        "root": _describe(config.ca.root_cert),
+        "intermediate_key": {
+            "path": str(config.ca.intermediate_key),
+            "present": config.ca.intermediate_key.exists(),
+        },
+    }
+    if as_json:
+        click.echo(json.dumps(info, indent=2))
+        return
+    click.echo(f"Station {config.station.id}")
+    for role in ("intermediate", "root"):
+        click.echo(f"{role}:")
+        for key, value in info[role].items():
+            click.echo(f"  {key}: {value}")
+
+
+@ca.command("aws-verification-cert")
+@click.option("--registration-code", required=True, help="From `aws iot get-registration-code`.")
+@click.option("--out", type=FILE, help="Write the certificate here [default: stdout].")
+@click.pass_context
+def aws_verification_cert(ctx: click.Context, registration_code: str, out: Path | None) -> None:
+    """A verification certificate (CN = registration code) to register the intermediate with
+    AWS IoT in DEFAULT mode."""
+    config = config_of(ctx)
+    issuer = load_certificate(config.ca.intermediate_cert)
+    key = load_private_key(config.ca.intermediate_key, ca_passphrase())
+    cert = verification_certificate(
+        issuer, key, registration_code, now=utc_now(), serial=random_serial()
+    )
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    if out:
+        replace_file(out, pem)
+        click.echo(f"Verification certificate written to {out}", err=True)
+    else:
+        click.echo(pem.decode("ascii"), nl=False)
+
+
+COMMANDS = (ca,)

@@ -1,0 +1,106 @@
+"""`station init`: a new station home with config, CA hierarchy and an empty audit database."""
+
+from __future__ import annotations
+
+import tomllib
+
+import click
+
+from station.audit import AuditDB, NewEvent
+from station.commands.loaders import event_context, home_of
+from station.commands.options import ca_days_option, key_type_option
+from station.commands.passphrases import ca_passphrase, root_passphrase
+from station.config import parse_config
+from station.config_template import render_config
+from station.errors import ConfigError
+from station.files import write_new_file
+from station.pki import ca_store
+from station.pki.keys import KeySpec
+from station.pki.signer import utc_now
+
+ROOT_WARNING = (
+    "WARNING: the root CA key is in {dir}.\n"
+    "Move that folder to offline storage (an encrypted medium in a safe) now: the station\n"
+    "needs only ca/ to run; the root key is needed again only to sign a new intermediate."
+)
+
+
+@click.command()
+@click.option("--org", required=True, help="Organisation name (O= of the CA certificates).")
+@click.option("--station-id", required=True, help="Station identifier, e.g. line1-st01.")
+@key_type_option("--root-key", "ec-p384", "Root CA key type.")
+@key_type_option("--intermediate-key", "ec-p256", "Station intermediate CA key type.")
+@ca_days_option("--root-days", 9125, "Root CA validity in days.")
+@ca_days_option("--intermediate-days", 5475, "Intermediate CA validity in days.")
+@click.option(
+    "--external-root",
+    is_flag=True,
+    help="Do not create a root: make the intermediate key and a CSR for your own root to sign, "
+    "then run `station ca import-intermediate`.",
+)
+@click.pass_context
+def init(
+    ctx: click.Context,
+    org: str,
+    station_id: str,
+    root_key: KeySpec,
+    intermediate_key: KeySpec,
+    root_days: int,
+    intermediate_days: int,
+    external_root: bool,
+) -> None:
+    """Create a station home: station.toml, root and intermediate CA, empty audit database.
+
+    Passphrases come from STATION_ROOT_PASSPHRASE and STATION_CA_PASSPHRASE, or are asked for.
+    """
+    home = home_of(ctx)
+    if home.config.exists():
+        raise ConfigError(f"{home.config} exists: {home.root} is already a station home")
+    text = render_config(station_id, org)
+    config = parse_config(tomllib.loads(text), home, f"station.toml for {home.root}")
+    paths = ca_store.IntermediatePaths(
+        config.ca.intermediate_key,
+        config.ca.intermediate_cert,
+        config.ca.root_cert,
+        home.ca_dir / "intermediate.csr.pem",
+    )
+    now = utc_now()
+    if external_root:
+        ca_store.intermediate_csr(paths, org, station_id, intermediate_key, ca_passphrase(new=True))
+    else:
+        root_pass = root_passphrase(new=True)
+        ca_pass = ca_passphrase(new=True)
+        root, key = ca_store.create_root(
+            home.offline_root_key, home.offline_root_cert, org, root_key, root_days, root_pass, now
+        )
+        ca_store.create_intermediate(
+            paths,
+            root,
+            key,
+            org,
+            station_id,
+            intermediate_key,
+            intermediate_days,
+            ca_pass,
+            now,
+        )
+    with AuditDB.open(home.audit_db) as audit:
+        audit.record_event(
+            NewEvent("STATION_INIT", data={"org": org, "external_root": external_root}),
+            event_context(config),
+            now,
+        )
+    write_new_file(home.config, text.encode("utf-8"), 0o644)
+    click.echo(f"Station {station_id} initialised in {home.root}")
+    if external_root:
+        click.echo(
+            f"Intermediate CSR: {paths.csr}\nHave your root sign it (CA:TRUE pathLen 0, "
+            "keyCertSign+cRLSign), then run `station ca import-intermediate --cert FILE "
+            "--root-cert FILE`."
+        )
+    else:
+        click.echo(f"Intermediate CA: {paths.cert}")
+        click.echo(ROOT_WARNING.format(dir=home.offline_root_dir), err=True)
+
+
+COMMANDS = (init,)

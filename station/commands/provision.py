@@ -1,0 +1,109 @@
+"""`station provision`: headless provisioning of the boards on the given ports."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.engine.events import CycleResult
+from station.engine.gang import provision_all
+from station.engine.station import StationContext
+from station.pki.policy import CsrPolicy
+from station.pki.profile import DeviceProfile
+
+
+def _expect_ids(values: tuple[str, ...]) -> dict[str, str]:
+    out = {}
+    for value in values:
+        port, sep, uid = value.rpartition("=")
+        if not sep or not port or not uid:
+            raise click.BadParameter(f"{value!r}: use PORT=ID", param_hint="--expect-id")
+        out[port] = uid
+    return out
+
+
+def _line(result: CycleResult) -> str:
+    board = result.board_uid or "?"
+    if result.failure is None:
+        note = f" ({result.note})" if result.note else ""
+        return (
+            f"PASS slot {result.slot} {result.port} {board} serial {result.serial} "
+            f"{result.elapsed:.2f}s{note}"
+        )
+    return f"FAIL slot {result.slot} {result.port} {board}: {result.failure.message}"
+
+
+def _record(result: CycleResult) -> dict[str, object]:
+    failure = result.failure
+    return {
+        "slot": result.slot,
+        "port": result.port,
+        "board": result.board_uid,
+        "passed": result.passed,
+        "serial": result.serial,
+        "elapsed": round(result.elapsed, 3),
+        "note": result.note,
+        "failure": None
+        if failure is None
+        else {
+            "kind": failure.kind.value,
+            "step": failure.step.value,
+            "code": failure.code,
+            "message": failure.message,
+        },
+    }
+
+
+@click.command()
+@click.option("--port", "ports", multiple=True, required=True, help="A board's port (repeat).")
+@operator_option
+@click.option(
+    "--expect-id",
+    "expect",
+    multiple=True,
+    metavar="PORT=ID",
+    help="The id on the board's label; the cycle stops before KEYGEN if the board differs.",
+)
+@click.option("--reprovision", is_flag=True, help="Replace the certificate of a known board.")
+@click.option("--timeout", type=click.FloatRange(0.1, 60), default=2.0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per board.")
+@click.pass_context
+def provision(
+    ctx: click.Context,
+    ports: tuple[str, ...],
+    operator: str | None,
+    expect: tuple[str, ...],
+    reprovision: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Provision the boards on the given ports, all at once; exit 0 only if all passed."""
+    if not operator:
+        raise click.UsageError("--operator (or STATION_OPERATOR) is required")
+    config = config_of(ctx)
+    signer = open_signer(config)
+    with open_audit(config) as audit:
+        station = StationContext(
+            station_id=config.station.id,
+            signer=signer,
+            policy=CsrPolicy.from_config(config),
+            profile=DeviceProfile.from_config(config),
+            audit=audit,
+            request_timeout=timeout,
+        )
+        results = provision_all(
+            station,
+            ports,
+            operator=operator,
+            expect_ids=_expect_ids(expect),
+            reprovision=reprovision,
+        )
+    for result in results:
+        click.echo(json.dumps(_record(result)) if as_json else _line(result))
+    sys.exit(0 if all(r.passed for r in results) else 1)
+
+
+COMMANDS = (provision,)

@@ -1,0 +1,185 @@
+"""station.toml: read once into frozen dataclasses; unknown keys rejected; all problems at once.
+
+Each top-level table has its own reader in :data:`SECTIONS`; later issues add ``[jig]``,
+``[audit]`` and ``[qa]`` by adding a dataclass, a reader and a field on :class:`StationConfig`.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from station.config_reader import TableReader
+from station.errors import ConfigError
+from station.home import StationHome
+
+#: Curves and RSA sizes AWS IoT Core accepts for device certificates (DESIGN section 4).
+AWS_EC_CURVES = ("P-256", "P-384", "P-521")
+AWS_MIN_RSA_BITS = 2048
+SUBJECT_FIELDS = ("uid", "model", "station")
+
+
+@dataclass(frozen=True)
+class StationSection:
+    id: str
+    org: str
+
+
+@dataclass(frozen=True)
+class CaSection:
+    intermediate_key: Path
+    intermediate_cert: Path
+    root_cert: Path
+
+
+@dataclass(frozen=True)
+class ProfileSection:
+    """The device certificate profile (DESIGN section 4)."""
+
+    common_name: str
+    organization: str
+    validity_days: int | None  # None: no well-defined expiry (notAfter 99991231235959Z)
+    backdate_minutes: int
+    ec_key_agreement: bool
+
+
+@dataclass(frozen=True)
+class PolicySection:
+    """What a CSR may carry."""
+
+    ec_curves: tuple[str, ...]
+    rsa_sizes: tuple[int, ...]
+    max_csr_bytes: int
+
+
+@dataclass(frozen=True)
+class CrlSection:
+    next_update_hours: int
+    path: Path
+
+
+@dataclass(frozen=True)
+class StationConfig:
+    home: StationHome
+    station: StationSection
+    ca: CaSection
+    profile: ProfileSection
+    policy: PolicySection
+    crl: CrlSection
+
+
+def _station(t: TableReader, home: StationHome) -> StationSection:
+    return StationSection(id=t.text("id", pattern=r"[A-Za-z0-9._-]{1,32}"), org=t.text("org"))
+
+
+def _ca(t: TableReader, home: StationHome) -> CaSection:
+    return CaSection(
+        intermediate_key=home.resolve(t.text("intermediate_key", "ca/intermediate.key.pem")),
+        intermediate_cert=home.resolve(t.text("intermediate_cert", "ca/intermediate.cert.pem")),
+        root_cert=home.resolve(t.text("root_cert", "ca/root.cert.pem")),
+    )
+
+
+def _template(t: TableReader, key: str, default: str) -> str:
+    value = t.text(key, default)
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
+    except ValueError as e:
+        t.problem(key, f"bad template {value!r}: {e}")
+        return default
+    unknown = sorted(fields - set(SUBJECT_FIELDS))
+    if unknown:
+        t.problem(key, f"unknown placeholder(s) {unknown}; use {{uid}}, {{model}}, {{station}}")
+    elif "uid" not in fields:
+        t.problem(key, "must contain {uid} so every device gets its own name")
+    return value
+
+
+def _profile(t: TableReader, home: StationHome) -> ProfileSection:
+    validity = t.raw("validity_days", 7300)
+    days: int | None = 7300
+    if validity == "forever":
+        days = None
+    elif isinstance(validity, int) and not isinstance(validity, bool) and 1 <= validity <= 36500:
+        days = validity
+    else:
+        t.problem("validity_days", 'must be a number of days (1..36500) or "forever"')
+    return ProfileSection(
+        common_name=_template(t, "common_name", "{uid}"),
+        organization=t.text("organization", ""),
+        validity_days=days,
+        backdate_minutes=t.integer("backdate_minutes", 5, low=0, high=1440),
+        ec_key_agreement=t.boolean("ec_key_agreement", True),
+    )
+
+
+def _policy(t: TableReader, home: StationHome) -> PolicySection:
+    curves = t.text_list("ec_curves", list(AWS_EC_CURVES))
+    for curve in curves:
+        if curve not in AWS_EC_CURVES:
+            t.problem("ec_curves", f"{curve!r} is not accepted by AWS IoT; use {AWS_EC_CURVES}")
+    sizes = t.int_list("rsa_sizes", [2048, 3072, 4096])
+    for bits in sizes:
+        if not AWS_MIN_RSA_BITS <= bits <= 8192 or bits % 8:
+            t.problem("rsa_sizes", f"{bits} is not a usable RSA size (2048..8192, whole bytes)")
+    if not curves and not sizes:
+        t.problem("ec_curves", "ec_curves and rsa_sizes are both empty: no CSR could pass")
+    return PolicySection(
+        ec_curves=tuple(curves),
+        rsa_sizes=tuple(sizes),
+        max_csr_bytes=t.integer("max_csr_bytes", 16384, low=512, high=1 << 20),
+    )
+
+
+def _crl(t: TableReader, home: StationHome) -> CrlSection:
+    return CrlSection(
+        next_update_hours=t.integer("next_update_hours", 168, low=1, high=24 * 366),
+        path=home.resolve(t.text("path", "crl/station.crl.pem")),
+    )
+
+
+#: Top-level tables, in file order. Required tables must be present.
+SECTIONS = {"station": _station, "ca": _ca, "profile": _profile, "policy": _policy, "crl": _crl}
+REQUIRED = ("station",)
+
+
+def parse_config(data: dict[str, Any], home: StationHome, source: str) -> StationConfig:
+    """Turn parsed TOML into a :class:`StationConfig`, or raise one :class:`ConfigError`
+    listing every problem with its key path."""
+    problems: list[str] = []
+    for name in sorted(set(data) - set(SECTIONS)):
+        problems.append(f"{name}: unknown table or key")
+    sections: dict[str, Any] = {}
+    for name, reader in SECTIONS.items():
+        raw = data.get(name, {})
+        if name in REQUIRED and name not in data:
+            problems.append(f"{name}: required table is missing")
+        if not isinstance(raw, dict):
+            problems.append(f"{name}: must be a table")
+            raw = {}
+        table = TableReader(name, raw, problems)
+        sections[name] = reader(table, home)
+        table.reject_unknown()
+    if problems:
+        listed = "\n".join(f"  {p}" for p in problems)
+        raise ConfigError(f"{source} has {len(problems)} problem(s):\n{listed}")
+    return StationConfig(home=home, **sections)
+
+
+def load_config(home: StationHome) -> StationConfig:
+    """Read ``station.toml`` from a station home (once, at command start)."""
+    try:
+        text = home.config.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError(
+            f"no station.toml in {home.root}: run `station --home {home.root} init` first, "
+            "or pass the right --home"
+        ) from e
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{home.config} is not valid TOML: {e}") from e
+    return parse_config(data, home, str(home.config))

@@ -1,0 +1,62 @@
+"""The commented station.toml that `station init` writes: every key, its default, and why."""
+
+from __future__ import annotations
+
+import json
+
+_TEMPLATE = """\
+# station.toml: configuration of one provisioning station.
+# Read once when a command starts. Unknown keys are errors; every problem is reported with its
+# key path. Relative paths are relative to this station home.
+
+[station]
+# Station identifier: letters, digits, '.', '_' or '-', at most 32 characters. It names the
+# station's intermediate CA and is written into every audit event.
+id = {station_id}
+# Organisation: O= of the CA certificates.
+org = {org}
+
+[ca]
+# The station intermediate CA key: encrypted PKCS#8 PEM (passphrase from STATION_CA_PASSPHRASE
+# or a prompt). Keep it readable by the station user only (mode 0600).
+intermediate_key = "ca/intermediate.key.pem"
+# The intermediate CA certificate, sent to boards with their device certificate.
+intermediate_cert = "ca/intermediate.cert.pem"
+# The root CA certificate (public part only; its key belongs offline).
+root_cert = "ca/root.cert.pem"
+
+[profile]
+# Device certificate subject. CN = this template; serialNumber = the board's unique id;
+# O = organization below (left out when empty). Placeholders: {{uid}} (board unique id, required),
+# {{model}} (board model), {{station}} (station id). The CN is also the AWS IoT thing name.
+common_name = "{{uid}}"
+# O= of device certificates; empty to leave it out.
+organization = {org}
+# Validity of device certificates in days, or "forever" for notAfter 99991231235959Z (no
+# well-defined expiry, RFC 5280 4.1.2.5). A finite validity never outlives the intermediate.
+validity_days = 7300
+# notBefore is set this many minutes in the past, for boards whose clocks run behind.
+backdate_minutes = 5
+# EC device certificates also get keyUsage keyAgreement (for ECDH with the static key).
+ec_key_agreement = true
+
+[policy]
+# Curves accepted in CSRs (AWS IoT accepts P-256, P-384 and P-521 only).
+ec_curves = ["P-256", "P-384", "P-521"]
+# RSA modulus sizes accepted in CSRs, in bits (AWS IoT needs at least 2048).
+rsa_sizes = [2048, 3072, 4096]
+# Largest CSR accepted, in bytes (DER or PEM); anything bigger is refused unread.
+max_csr_bytes = 16384
+
+[crl]
+# nextUpdate of each CRL is this many hours after its thisUpdate.
+next_update_hours = 168
+# Where `station crl` writes the current CRL (PEM).
+path = "crl/station.crl.pem"
+"""
+
+
+def render_config(station_id: str, org: str) -> str:
+    """The default station.toml for a new station, with every key commented."""
+    # json.dumps yields a valid TOML basic string for any text.
+    return _TEMPLATE.format(station_id=json.dumps(station_id), org=json.dumps(org))
