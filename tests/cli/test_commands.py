@@ -313,3 +313,42 @@ def test_pki_and_audit_import_without_textual() -> None:
         "station.cli; assert 'textual' not in sys.modules, 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_ca_commands_step_by_step(tmp_path: Path) -> None:
+    from station.config_template import render_config
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "station.toml").write_text(render_config("st3", "Acme"))
+    vault = tmp_path / "vault"
+    result = invoke(home, "ca", "create-root", "--key-type", "rsa-3072", "--out-dir", str(vault))
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE((vault / "root.key.pem").stat().st_mode) == 0o600
+    result = invoke(
+        home,
+        "ca",
+        "create-intermediate",
+        "--root-cert",
+        str(vault / "root.cert.pem"),
+        "--root-key",
+        str(vault / "root.key.pem"),
+        "--key-type",
+        "ec-p384",
+    )
+    assert result.exit_code == 0, result.output
+    info = json.loads(invoke(home, "ca", "show", "--json").output)
+    assert (info["root"]["key"], info["intermediate"]["key"]) == ("RSA 3072", "EC P-384")
+    again = invoke(
+        home,
+        "ca",
+        "create-intermediate",
+        "--root-cert",
+        str(vault / "root.cert.pem"),
+        "--root-key",
+        str(vault / "root.key.pem"),
+    )
+    assert isinstance(again.exception, CaMismatch)
+    csr = tmp_path / "renew.csr"
+    assert invoke(home, "ca", "intermediate-csr", "--out", str(csr)).exit_code == 0
+    assert "verify OK" in openssl("req", "-in", csr, "-noout", "-verify")
