@@ -160,9 +160,10 @@ class AuditDB:
 
     def key_known(self, spki_sha256: str) -> bool:
         """Was a certificate ever issued here for this public key (SPKI SHA-256 hex)?"""
-        row = self._conn.execute(
-            "SELECT 1 FROM certificates WHERE spki_sha256 = ? LIMIT 1", (spki_sha256,)
-        ).fetchone()
+        with self._lock:  # one connection, shared by slot workers: never interleave
+            row = self._conn.execute(
+                "SELECT 1 FROM certificates WHERE spki_sha256 = ? LIMIT 1", (spki_sha256,)
+            ).fetchone()
         return row is not None
 
     def record_issued(self, issued: IssuedLike, ctx: EventContext, at: datetime) -> int:
@@ -217,7 +218,8 @@ class AuditDB:
 
     def certificate(self, serial_hex: str) -> dict[str, Any] | None:
         """The certificate row for a serial (lower-case hex), or None."""
-        rows = list(self._db.query("SELECT * FROM certificates WHERE serial = ?", [serial_hex]))
+        with self._lock:
+            rows = list(self._db.query("SELECT * FROM certificates WHERE serial = ?", [serial_hex]))
         return rows[0] if rows else None
 
     def revoke(self, serial_hex: str, reason: str, at: datetime, ctx: EventContext) -> int:
@@ -307,15 +309,17 @@ class AuditDB:
 
     def revoked(self) -> list[RevokedRow]:
         """Every revoked certificate, oldest revocation first."""
-        rows = self._conn.execute(
-            "SELECT serial, revoked_at, revocation_reason FROM certificates "
-            "WHERE status = 'revoked' ORDER BY revoked_at, serial"
-        ).fetchall()
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT serial, revoked_at, revocation_reason FROM certificates "
+                "WHERE status = 'revoked' ORDER BY revoked_at, serial"
+            ).fetchall()
         return [RevokedRow(s, parse_timestamp(at), reason) for s, at, reason in rows]
 
     def next_crl_number(self) -> int:
         """One more than the last CRL number recorded (1 for the first CRL)."""
-        row = self._conn.execute("SELECT MAX(number) FROM crls").fetchone()
+        with self._lock:
+            row = self._conn.execute("SELECT MAX(number) FROM crls").fetchone()
         return int(row[0] or 0) + 1
 
     def record_crl(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +23,8 @@ from station.pki.profile import BoardIdentity, DeviceProfile
 from station.pki.signer import DeviceSigner
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
-BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin"
+# pkilint's console scripts sit beside the interpreter running the tests (the project venv).
+BIN = Path(sys.executable).parent
 
 
 def fixed_clock() -> datetime:

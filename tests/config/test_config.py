@@ -1,0 +1,94 @@
+"""station.toml: the commented template, unknown keys, and every problem reported at once."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from station.config import load_config, parse_config
+from station.config_template import render_config
+from station.errors import ConfigError
+from station.home import StationHome
+
+HOME = StationHome(Path("/srv/station"))
+
+
+def test_template_loads_with_the_defaults() -> None:
+    config = parse_config(tomllib.loads(render_config("st-1", 'Acme "Devices"')), HOME, "t")
+    assert config.station.id == "st-1"
+    assert config.station.org == 'Acme "Devices"'
+    assert config.profile.organization == 'Acme "Devices"'
+    assert config.profile.common_name == "{uid}"
+    assert config.profile.validity_days == 7300
+    assert config.policy.ec_curves == ("P-256", "P-384", "P-521")
+    assert config.policy.rsa_sizes == (2048, 3072, 4096)
+    assert config.ca.intermediate_key == Path("/srv/station/ca/intermediate.key.pem")
+    assert config.crl.next_update_hours == 168
+    # The template states every default explicitly: an empty [profile] etc. means the same.
+    minimal = parse_config(
+        {
+            "station": {"id": "st-1", "org": 'Acme "Devices"'},
+            "profile": {"organization": 'Acme "Devices"'},
+        },
+        HOME,
+        "t",
+    )
+    assert minimal == config
+
+
+def test_every_key_in_the_template_is_documented() -> None:
+    lines = render_config("st-1", "Acme").splitlines()
+    for n, line in enumerate(lines):
+        if re.match(r"^\w+ = ", line):
+            assert lines[n - 1].startswith("#"), f"undocumented key: {line}"
+
+
+def test_all_problems_reported_at_once_with_key_paths() -> None:
+    data = {
+        "station": {"id": "bad id!", "colour": "red"},
+        "profile": {"validity_days": -1, "common_name": "{serial}", "backdate_minutes": "5"},
+        "policy": {"ec_curves": ["P-256", "secp256k1"], "rsa_sizes": [1024]},
+        "crl": {"next_update_hours": 0},
+        "jig": {},
+    }
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, HOME, "station.toml")
+    message = str(info.value)
+    for path in (
+        "jig: unknown table",
+        "station.id:",
+        "station.org: required",
+        "station.colour: unknown key",
+        "profile.validity_days:",
+        "profile.common_name: unknown placeholder",
+        "profile.backdate_minutes: must be an integer",
+        "policy.ec_curves: 'secp256k1'",
+        "policy.rsa_sizes: 1024",
+        "crl.next_update_hours: 0 is out of range",
+    ):
+        assert path in message
+    assert "10 problem(s)" in message
+    assert info.value.exit_code == 2
+
+
+def test_template_without_uid_and_forever() -> None:
+    with pytest.raises(ConfigError, match=r"must contain \{uid\}"):
+        parse_config(
+            {"station": {"id": "a", "org": "b"}, "profile": {"common_name": "{model}"}}, HOME, "t"
+        )
+    config = parse_config(
+        {"station": {"id": "a", "org": "b"}, "profile": {"validity_days": "forever"}}, HOME, "t"
+    )
+    assert config.profile.validity_days is None
+
+
+def test_missing_and_broken_files(tmp_path: Path) -> None:
+    home = StationHome(tmp_path)
+    with pytest.raises(ConfigError, match="init` first"):
+        load_config(home)
+    home.config.write_text("[station\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(home)
