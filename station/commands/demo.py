@@ -11,7 +11,9 @@ from fixtures.sim import virtual_boards
 
 
 @click.command()
-@click.option("--boards", type=click.IntRange(1, 32), default=2, show_default=True)
+@click.option(
+    "--boards", type=click.IntRange(1, 32), default=2, show_default=True, help="How many boards."
+)
 def demo(boards: int) -> None:
     """Start virtual boards on ptys, probe each one, print what answered, and stop them."""
     failed = 0

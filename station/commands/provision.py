@@ -8,6 +8,7 @@ import sys
 import click
 
 from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.commands.options import json_option, timeout_option
 from station.engine.events import CycleResult
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
@@ -68,8 +69,8 @@ def _record(result: CycleResult) -> dict[str, object]:
     help="The id on the board's label; the cycle stops before KEYGEN if the board differs.",
 )
 @click.option("--reprovision", is_flag=True, help="Replace the certificate of a known board.")
-@click.option("--timeout", type=click.FloatRange(0.1, 60), default=2.0, show_default=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per board.")
+@timeout_option
+@json_option
 @click.pass_context
 def provision(
     ctx: click.Context,

@@ -34,7 +34,9 @@ def parse_fault_options(specs: tuple[str, ...], boards: int) -> list[Faults]:
 
 
 @click.command()
-@click.option("--boards", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--boards", type=click.IntRange(1, 64), default=2, show_default=True, help="How many boards."
+)
 @click.option(
     "--state",
     type=click.Path(file_okay=False, path_type=Path),

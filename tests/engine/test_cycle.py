@@ -82,7 +82,8 @@ def test_boards_provision_to_locked_with_verifiable_certificates(
     chain = board.device.element.chain()
     assert chain is not None
     verified = openssl_verify(home, chain, tmp_path)
-    assert verified.returncode == 0 and ": OK" in verified.stdout, verified
+    assert verified.returncode == 0, verified
+    assert ": OK" in verified.stdout
     row = station.audit.certificate(result.serial or "")
     assert row is not None
     assert row["status"] == "locked"
