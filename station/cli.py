@@ -61,6 +61,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sign",
     "revoke",
     "provision",
+    "audit",
     "sim",
     "probe",
     "demo",

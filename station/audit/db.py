@@ -249,6 +249,13 @@ class AuditDB:
             )
             return self._append(conn, event, ctx, at)
 
+    def all_certificates(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Certificates, newest first (all of them without ``limit``)."""
+        sql = "SELECT * FROM certificates ORDER BY rowid DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return list(self._db.query(sql))
+
     def board_certificates(self, uid: str) -> list[dict[str, Any]]:
         """Every certificate issued to board ``uid``, newest first."""
         return list(

@@ -1,0 +1,94 @@
+"""`station audit verify|list|show`: the audit database for people and scripts."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from station.audit.verify import check
+from station.commands.loaders import config_of, open_audit
+from station.commands.options import json_option
+
+
+@click.group()
+def audit() -> None:
+    """Inspect and verify the station's audit database."""
+
+
+@audit.command()
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, as_json: bool) -> None:
+    """Walk the event hash chain and the certificate records; exit 1 naming the first bad row."""
+    with open_audit(config_of(ctx)) as db:
+        events = list(db.events())
+        findings = check(events, db.all_certificates())
+    if as_json:
+        click.echo(
+            json.dumps(
+                {"ok": not findings, "events": len(events), "findings": [str(f) for f in findings]}
+            )
+        )
+    elif findings:
+        for finding in findings:
+            click.echo(f"BAD {finding}")
+    else:
+        click.echo(f"OK {len(events)} events, chain intact, certificate records consistent")
+    sys.exit(1 if findings else 0)
+
+
+@audit.command("list")
+@click.option(
+    "--limit",
+    type=click.IntRange(1),
+    default=50,
+    show_default=True,
+    help="Newest certificates to show.",
+)
+@json_option
+@click.pass_context
+def list_(ctx: click.Context, limit: int, as_json: bool) -> None:
+    """The newest certificates with their board and status."""
+    with open_audit(config_of(ctx)) as db:
+        rows = db.all_certificates(limit=limit)
+    for row in rows:
+        if as_json:
+            click.echo(json.dumps({k: v for k, v in row.items() if k != "pem"}))
+        else:
+            click.echo(
+                f"{row['serial']}  {row['board_uid']}  {row['status']:<10}  {row['not_after']}"
+            )
+
+
+@audit.command()
+@click.argument("ident")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, ident: str, as_json: bool) -> None:
+    """One board (by id) or certificate (by serial): its certificates and events."""
+    with open_audit(config_of(ctx)) as db:
+        cert = db.certificate(ident.lower())
+        uid = cert["board_uid"] if cert else ident
+        certs = db.board_certificates(uid)
+        events = [e for e in db.events() if e["board_uid"] == uid]
+    if not certs and not events:
+        raise click.ClickException(
+            f"nothing recorded for {ident!r}: give a board id or a certificate serial (hex)"
+        )
+    record: dict[str, Any] = {"board": uid, "certificates": certs, "events": events}
+    if as_json:
+        click.echo(json.dumps(record))
+        return
+    click.echo(f"board {uid}")
+    for c in certs:
+        link = f" -> {c['superseded_by']}" if c.get("superseded_by") else ""
+        click.echo(f"  certificate {c['serial']} {c['status']}{link}")
+    for e in events:
+        reason = f" {e['code']}: {e['text']}" if e["code"] else ""
+        click.echo(f"  {e['seq']:>6} {e['at']} {e['kind']}{reason}")
+
+
+COMMANDS = (audit,)
