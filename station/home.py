@@ -41,6 +41,11 @@ class StationHome:
         return self.offline_root_dir / "root.cert.pem"
 
     @property
+    def log_file(self) -> Path:
+        """The rotating plain-text station log (station events and board console lines)."""
+        return self.root / "logs" / "station.log"
+
+    @property
     def crl_dir(self) -> Path:
         return self.root / "crl"
 

@@ -249,6 +249,14 @@ class AuditDB:
             )
             return self._append(conn, event, ctx, at)
 
+    def undelivered(self) -> list[dict[str, Any]]:
+        """Certificates issued but never confirmed on their board (an interrupted cycle)."""
+        return list(
+            self._db.query(
+                "SELECT serial, board_uid FROM certificates WHERE status = 'issued' ORDER BY rowid"
+            )
+        )
+
     def all_certificates(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Certificates, newest first (all of them without ``limit``)."""
         sql = "SELECT * FROM certificates ORDER BY rowid DESC"

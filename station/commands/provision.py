@@ -12,6 +12,7 @@ from station.commands.options import json_option, timeout_option
 from station.engine.events import CycleResult
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
+from station.logbook import Logbook
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 
@@ -87,6 +88,12 @@ def provision(
     config = config_of(ctx)
     signer = open_signer(config)
     with open_audit(config) as audit:
+        for row in audit.undelivered():
+            click.echo(
+                f"note: certificate {row['serial']} for board {row['board_uid']} was issued but "
+                "never confirmed delivered; it is delivered or revoked when that board returns",
+                err=True,
+            )
         station = StationContext(
             station_id=config.station.id,
             signer=signer,
@@ -95,13 +102,18 @@ def provision(
             audit=audit,
             request_timeout=timeout,
         )
-        results = provision_all(
-            station,
-            ports,
-            operator=operator,
-            expect_ids=_expect_ids(expect),
-            reprovision=reprovision,
-        )
+        logbook = Logbook(config.home.log_file, config.station.id)
+        try:
+            results = provision_all(
+                station,
+                ports,
+                operator=operator,
+                expect_ids=_expect_ids(expect),
+                reprovision=reprovision,
+                listener=logbook,
+            )
+        finally:
+            logbook.close()
     for result in results:
         click.echo(json.dumps(_record(result)) if as_json else _line(result))
     sys.exit(0 if all(r.passed for r in results) else 1)

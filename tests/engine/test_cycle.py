@@ -17,6 +17,7 @@ from station.engine.events import CycleResult, FailureKind, StepStarted
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.home import StationHome
+from station.logbook import Logbook
 
 MakeBoard = Callable[..., BoardServer]
 
@@ -226,8 +227,13 @@ def test_a_locked_board_that_refuses_keys_gets_a_clear_message(
 def test_no_private_key_or_passphrase_in_the_database_or_logs(
     station: StationContext, make_board: MakeBoard, home: Path
 ) -> None:
-    boards = [make_board() for _ in range(2)]
-    provision_all(station, [b.url for b in boards], operator="op-1")
+    boards = [make_board(Faults(chatter=1.0)) for _ in range(2)]
+    logbook = Logbook(home / "logs" / "station.log", station.station_id)
+    provision_all(station, [b.url for b in boards], operator="op-1", listener=logbook)
+    logbook.close()
+    log = (home / "logs" / "station.log").read_text()
+    assert "console | " in log
+    assert log.count(" PASS ") == 2
     secrets = [b"PRIVATE KEY", b"engine-test-ca-pass", b"engine-test-root-pass"]
     for board in boards:
         key = board.device.element.key()

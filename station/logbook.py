@@ -1,0 +1,63 @@
+"""The station's rotating plain-text log: engine events and board console lines, per slot.
+
+For post-mortems on the line. It is fed engine events only, so it can hold nothing the engine
+does not emit: no keys, no passphrases (a test greps the file).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from station.engine.events import ConsoleText, CycleResult, EngineEvent, StepStarted
+
+MAX_BYTES = 5 * 1024 * 1024
+BACKUPS = 10
+
+
+class Logbook:
+    """An engine listener writing one line per event to ``path`` (rotated at 5 MB, 10 kept)."""
+
+    def __init__(self, path: Path, station_id: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handler = RotatingFileHandler(
+            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        self._handler.setFormatter(
+            logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%Y-%m-%dT%H:%M:%S")
+        )
+        self._logger = logging.getLogger(f"station.logbook.{id(self)}")
+        self._logger.propagate = False
+        self._logger.setLevel(logging.INFO)
+        self._logger.addHandler(self._handler)
+        self._lock = threading.Lock()
+        self.station_id = station_id
+
+    def write(self, slot: str, text: str) -> None:
+        with self._lock:
+            self._logger.info("%s slot %s %s", self.station_id, slot, text)
+
+    def __call__(self, event: EngineEvent) -> None:
+        if isinstance(event, StepStarted):
+            self.write(event.slot, f"step {event.step.value} at {event.elapsed:.2f}s")
+        elif isinstance(event, ConsoleText):
+            self.write(event.slot, f"console | {event.text}")
+        elif isinstance(event, CycleResult):
+            if event.failure is None:
+                self.write(
+                    event.slot,
+                    f"PASS {event.port} {event.board_uid} serial {event.serial} "
+                    f"{event.elapsed:.2f}s {event.note}".rstrip(),
+                )
+            else:
+                self.write(
+                    event.slot,
+                    f"FAIL {event.port} {event.board_uid or '?'} {event.failure.code}: "
+                    f"{event.failure.message}",
+                )
+
+    def close(self) -> None:
+        self._logger.removeHandler(self._handler)
+        self._handler.close()
