@@ -187,13 +187,7 @@ class Link:
             if answer is _TIMED_OUT:
                 timeouts += 1
                 if timeouts > self.retries:
-                    raise Timeout(
-                        self.url,
-                        f"no answer to {request.NAME} within {self.timeout:g} s after "
-                        f"{self.retries} retries; check the board is powered, seated and on "
-                        "this port",
-                        request=request.NAME,
-                    )
+                    raise Timeout(self.url, self._silence(request.NAME), request=request.NAME)
                 self.stats.retries += 1
                 continue
             if answer is _DAMAGED:
@@ -220,6 +214,19 @@ class Link:
                 return request.parse_response(answer.fields)
             except m.FieldError as e:
                 raise ProtocolError(self.url, f"bad answer to {request.NAME}: {e}") from e
+
+    def _silence(self, name: str) -> str:
+        """Why nothing answered, as far as the bytes that did arrive tell."""
+        if self.stats.bytes_in and not self._decoder.stats.frames:
+            return (
+                f"{self.stats.bytes_in} bytes arrived but not one valid frame in answer to "
+                f"{name}: check the baud rate ({self.baudrate}) and the cable, and that the "
+                "board runs firmware that speaks the station protocol"
+            )
+        return (
+            f"no answer to {name} within {self.timeout:g} s after {self.retries} retries; "
+            "check the board is powered, seated and on this port"
+        )
 
     def _await(self, seq: int, name: str, end: float | None) -> Frame | object:
         """The final answer (OK/ERR) for ``seq``; _DAMAGED when a damaged frame or a NAK says

@@ -42,6 +42,13 @@ def classify(error: BaseException, step: Step, slot: str) -> Failure:
     where = f"Board on slot {slot}"
     name = step.name
     if isinstance(error, Timeout):
+        if "not one valid frame" in error.detail:
+            return Failure(
+                FailureKind.NOT_RESPONDING,
+                step,
+                f"garbled.{name}",
+                f"{where} sends only garbage during {name} ({error.detail}).",
+            )
         return Failure(
             FailureKind.NOT_RESPONDING,
             step,

@@ -50,6 +50,8 @@ def test_probe_on_random_bytes_fails_in_one_line_within_its_timeout() -> None:
         elapsed = time.monotonic() - start
     assert_one_line_error(result)
     assert url in result.stderr
+    assert "not one valid frame" in result.stderr
+    assert "baud rate" in result.stderr
     assert elapsed < 4 * 1.0 + 3  # (retries + 1) x timeout, plus interpreter start-up
 
 
