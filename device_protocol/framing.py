@@ -27,6 +27,7 @@ _SEQ_RE = re.compile(rb"[0-9]{1,5}\Z")
 _CRC_RE = re.compile(rb"[0-9A-Fa-f]{8}\Z")
 # Bytes a value may carry as they are; anything else is written %XX.
 _SAFE = frozenset(range(0x21, 0x7F)) - {ord("%"), ord("*"), ord("~")}
+_UNSAFE_RE = re.compile(b"[^" + b"".join(re.escape(bytes([c])) for c in sorted(_SAFE)) + b"]")
 
 
 def crc32(data: bytes) -> int:
@@ -35,13 +36,10 @@ def crc32(data: bytes) -> int:
 
 
 def pct_encode(value: str) -> bytes:
-    out = bytearray()
-    for b in value.encode("utf-8"):
-        if b in _SAFE:
-            out.append(b)
-        else:
-            out += b"%%%02X" % b
-    return bytes(out)
+    raw = value.encode("utf-8")
+    if not _UNSAFE_RE.search(raw):
+        return raw  # the common case (numbers, tokens, base64): nothing to escape
+    return _UNSAFE_RE.sub(lambda m: b"%%%02X" % m.group()[0], raw)
 
 
 def pct_decode(raw: bytes) -> str:

@@ -68,7 +68,11 @@ class AuditDB:
 
     @property
     def _db(self) -> sqlite_utils.Database:
-        return sqlite_utils.Database(self._conn)
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None or db.conn is not self._conn:
+            db = sqlite_utils.Database(self._conn)  # runs PRAGMAs: once per thread, not per query
+            self._local.db = db
+        return db
 
     @classmethod
     def open(cls, path: Path) -> AuditDB:

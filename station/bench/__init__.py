@@ -1,0 +1,1 @@
+"""`station bench`: the figures of DESIGN section 7, measured here, each against its target."""

@@ -1,0 +1,53 @@
+"""Throwaway station homes and station contexts for benchmarks (and the demo)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from station.audit import AuditDB
+from station.config import load_config
+from station.engine.station import StationContext
+from station.home import StationHome
+from station.pki.policy import CsrPolicy
+from station.pki.profile import DeviceProfile
+from station.pki.signer import DeviceSigner
+
+
+def make_home(path: Path, *, intermediate_key: str = "ec-p256") -> str:
+    """``station init`` into ``path``; returns the CA passphrase (kept in memory, never argv)."""
+    passphrase = secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        "STATION_CA_PASSPHRASE": passphrase,
+        "STATION_ROOT_PASSPHRASE": secrets.token_urlsafe(24),
+    }
+    subprocess.run(
+        [
+            sys.executable, "-m", "station", "--home", str(path), "init", "--org", "Bench",
+            "--station-id", "bench-1", "--intermediate-key", intermediate_key,
+        ],
+        env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL,
+    )
+    return passphrase
+
+
+def open_context(
+    home: Path, passphrase: str, audit: AuditDB | None = None, **overrides: object
+) -> StationContext:
+    config = load_config(StationHome(home))
+    profile = DeviceProfile.from_config(config)
+    signer = DeviceSigner.from_files(
+        config.ca.intermediate_cert, config.ca.intermediate_key, passphrase, profile
+    )
+    return StationContext(
+        station_id=config.station.id,
+        signer=signer,
+        policy=CsrPolicy.from_config(config),
+        profile=profile,
+        audit=audit or AuditDB.open(config.home.audit_db),
+        **overrides,  # type: ignore[arg-type]
+    )
