@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import select
 import secrets
+import select
 import time
 from collections import deque
 from collections.abc import Callable

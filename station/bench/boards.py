@@ -18,8 +18,16 @@ class SimProcess:
         self._proc: subprocess.Popen[str] | None = None
 
     def __enter__(self) -> list[str]:
-        args = [sys.executable, "-m", "station", "sim", "--boards", str(self.count),
-                "--state", str(self.state)]
+        args = [
+            sys.executable,
+            "-m",
+            "station",
+            "sim",
+            "--boards",
+            str(self.count),
+            "--state",
+            str(self.state),
+        ]
         for fault in self.faults:
             args += ["--fault", fault]
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)

@@ -49,7 +49,10 @@ def cycle_vs_physics(work: Path) -> list[Figure]:
     ratio = result.elapsed / physics
     return [
         at_most(
-            "cycle / (wire + board compute)", ratio, 1.10, "x",
+            "cycle / (wire + board compute)",
+            ratio,
+            1.10,
+            "x",
             f"cycle {result.elapsed:.3f} s; wire {wire:.3f} s for "
             f"{stats.bytes_out + stats.bytes_in} bytes at {BAUD} baud; board compute "
             f"{board.compute_seconds:.3f} s (keygen {KEYGEN_SECONDS} s)",
@@ -82,7 +85,9 @@ def station_cpu(work: Path, boards: int) -> list[Figure]:
             figures.append(
                 at_most(
                     f"station CPU / board, {device} device, {intermediate} CA",
-                    cpu / boards * 1000, 5, "ms",
+                    cpu / boards * 1000,
+                    5,
+                    "ms",
                     f"{boards} boards, {wall / boards * 1000:.1f} ms wall each (unpaced)",
                 )
             )
@@ -114,7 +119,10 @@ def scaling(work: Path, sizes: tuple[int, ...]) -> list[Figure]:
         ratio = throughput[n] / (n * one)
         figures.append(
             at_least(
-                f"scaling, {n} slots vs {n} x 1", ratio, 0.9, "x",
+                f"scaling, {n} slots vs {n} x 1",
+                ratio,
+                0.9,
+                "x",
                 f"{throughput[n] * 3600:,.0f} boards/h",
             )
         )

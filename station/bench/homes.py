@@ -27,10 +27,23 @@ def make_home(path: Path, *, intermediate_key: str = "ec-p256") -> str:
     }
     subprocess.run(
         [
-            sys.executable, "-m", "station", "--home", str(path), "init", "--org", "Bench",
-            "--station-id", "bench-1", "--intermediate-key", intermediate_key,
+            sys.executable,
+            "-m",
+            "station",
+            "--home",
+            str(path),
+            "init",
+            "--org",
+            "Bench",
+            "--station-id",
+            "bench-1",
+            "--intermediate-key",
+            intermediate_key,
         ],
-        env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL,
+        env=env,
+        check=True,
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
     )
     return passphrase
 
