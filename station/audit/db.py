@@ -261,6 +261,10 @@ class AuditDB:
             )
         )
 
+    def iter_certificates(self) -> Iterator[dict[str, Any]]:
+        """Every certificate row, streamed."""
+        yield from self._db.query("SELECT * FROM certificates ORDER BY rowid")
+
     def all_certificates(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Certificates, newest first (all of them without ``limit``)."""
         sql = "SELECT * FROM certificates ORDER BY rowid DESC"

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from station.audit.verify import check
+from station.audit.verify import findings, walk
 from station.commands.loaders import config_of, open_audit
 from station.commands.options import json_option
 
@@ -24,20 +24,23 @@ def audit() -> None:
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Walk the event hash chain and the certificate records; exit 1 naming the first bad row."""
     with open_audit(config_of(ctx)) as db:
-        events = list(db.events())
-        findings = check(events, db.all_certificates())
+        state = walk(db.events())
+        found = findings(state, db.iter_certificates())
     if as_json:
-        click.echo(
-            json.dumps(
-                {"ok": not findings, "events": len(events), "findings": [str(f) for f in findings]}
-            )
-        )
-    elif findings:
-        for finding in findings:
+        report = {
+            "ok": not found,
+            "events": state.count,
+            "head_seq": state.head_seq,
+            "head_hash": state.head_hash,
+            "findings": [str(f) for f in found],
+        }
+        click.echo(json.dumps(report))
+    elif found:
+        for finding in found:
             click.echo(f"BAD {finding}")
     else:
-        click.echo(f"OK {len(events)} events, chain intact, certificate records consistent")
-    sys.exit(1 if findings else 0)
+        click.echo(f"OK {state.count} events, chain intact, certificate records consistent")
+    sys.exit(1 if found else 0)
 
 
 @audit.command("list")
