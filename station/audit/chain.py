@@ -41,9 +41,33 @@ def canonical_data(data: Mapping[str, Any]) -> str:
 
 def event_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical form of an event row (see the module docstring)."""
+    text = _CANONICAL % tuple(_json_value(row.get(column)) for column in _SORTED)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def reference_event_hash(row: Mapping[str, Any]) -> str:
+    """The canonical form spelled out with ``json.dumps``; :func:`event_hash` is the same bytes,
+    built faster (a test holds them equal)."""
     content = {column: row.get(column) for column in HASHED_COLUMNS}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+_SORTED = tuple(sorted(HASHED_COLUMNS))
+_CANONICAL = "{" + ",".join(f'"{column}":%s' for column in _SORTED) + "}"
+_encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
+
+
+def _json_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return str(_encode_str(value))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def first_broken(rows: Iterable[Mapping[str, Any]]) -> int | None:

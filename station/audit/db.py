@@ -369,7 +369,10 @@ class AuditDB:
 
     def events(self) -> Iterator[dict[str, Any]]:
         """All events in sequence order (streamed)."""
-        yield from self._db.query("SELECT * FROM events ORDER BY seq")
+        cursor = self._conn.execute("SELECT * FROM events ORDER BY seq")
+        names = [d[0] for d in cursor.description]
+        for row in cursor:
+            yield dict(zip(names, row, strict=True))
 
     def first_broken_event(self) -> int | None:
         """The seq of the first event that breaks the hash chain, or None if it holds."""

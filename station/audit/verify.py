@@ -13,8 +13,12 @@ import base64
 import binascii
 import hashlib
 import json
+import os
+import sqlite3
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from station.audit.chain import GENESIS, event_hash
@@ -41,44 +45,123 @@ class Finding:
 
 @dataclass
 class ChainState:
-    """What one pass over the events learns: the first break, the head, each certificate."""
+    """What a pass over (a range of) the events learns: the first break, the ends, and each
+    certificate's last status and issued fingerprint."""
 
     broken_at: int | None = None
+    first_seq: int | None = None
+    first_prev: str | None = None
     head_seq: int = 0
     head_hash: str = GENESIS
     count: int = 0
-    status: dict[str, str] | None = None
-    sha256: dict[str, str] | None = None
+    status: dict[str, str] = field(default_factory=dict)
+    sha256: dict[str, str] = field(default_factory=dict)
 
-
-def walk(events: Iterable[Mapping[str, Any]]) -> ChainState:
-    """Check each event's sequence, link and hash, and replay certificate statuses."""
-    state = ChainState(status={}, sha256={})
-    status, sha = state.status, state.sha256
-    assert status is not None
-    assert sha is not None
-    prev, expected = GENESIS, 1
-    for event in events:
-        state.count += 1
-        if state.broken_at is None and (
-            event["seq"] != expected
-            or event["prev_hash"] != prev
+    def feed(self, event: Mapping[str, Any], expected_seq: int, prev: str | None) -> None:
+        """One event; ``prev`` None means "first of a range: its link is checked on merge"."""
+        seq = int(event["seq"])
+        if self.first_seq is None:
+            self.first_seq, self.first_prev = seq, event["prev_hash"]
+        if self.broken_at is None and (
+            seq != expected_seq
+            or (prev is not None and event["prev_hash"] != prev)
             or event_hash(event) != event["hash"]
         ):
-            state.broken_at = int(event["seq"])
-        prev, expected = event["hash"], expected + 1
-        state.head_seq, state.head_hash = int(event["seq"]), str(event["hash"])
+            self.broken_at = seq
+        self.count += 1
+        self.head_seq, self.head_hash = seq, str(event["hash"])
         serial, kind = event["serial"], event["kind"]
         if not serial:
-            continue
+            return
         if kind == "ISSUED":
-            sha[serial] = json.loads(event["data"]).get("sha256", "")
+            self.sha256[serial] = json.loads(event["data"]).get("sha256", "")
         if kind in _STATUS_OF:
-            status[serial] = _STATUS_OF[kind]
+            self.status[serial] = _STATUS_OF[kind]
         elif kind == "SUPERSEDED":
             revoked = json.loads(event["data"]).get("revoked")
-            status[serial] = "revoked" if revoked else "superseded"
+            self.status[serial] = "revoked" if revoked else "superseded"
+
+    def then(self, later: ChainState) -> ChainState:
+        """This range followed by the next one (ranges merge in sequence order)."""
+        if later.count == 0:
+            return self
+        broken = self.broken_at
+        if broken is None and (
+            later.first_seq != self.head_seq + 1 or later.first_prev != self.head_hash
+        ):
+            broken = later.first_seq
+        if broken is None:
+            broken = later.broken_at
+        self.status.update(later.status)
+        self.sha256.update(later.sha256)
+        return ChainState(
+            broken,
+            self.first_seq,
+            self.first_prev,
+            later.head_seq,
+            later.head_hash,
+            self.count + later.count,
+            self.status,
+            self.sha256,
+        )
+
+
+def walk(events: Iterable[Mapping[str, Any]], start_seq: int = 1) -> ChainState:
+    """Check each event's sequence, link and hash, and replay certificate statuses.
+
+    From ``start_seq`` (1: the whole chain, whose first link is the genesis hash).
+    """
+    state = ChainState()
+    prev: str | None = GENESIS if start_seq == 1 else None
+    expected = start_seq
+    for event in events:
+        state.feed(event, expected, prev)
+        prev, expected = state.head_hash, expected + 1
     return state
+
+
+def _walk_range(path: str, lo: int, hi: int) -> ChainState:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        cursor = conn.execute(
+            "SELECT * FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq", (lo, hi)
+        )
+        names = [d[0] for d in cursor.description]
+        return walk((dict(zip(names, row, strict=True)) for row in cursor), start_seq=lo)
+    finally:
+        conn.close()
+
+
+def walk_file(path: Path, workers: int | None = None) -> ChainState:
+    """:func:`walk` over a database file, cut into sequence ranges checked in parallel
+    processes; the links between ranges are checked when the ranges are merged."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        last = int(conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
+    finally:
+        conn.close()
+    workers = workers or min(os.cpu_count() or 1, 8)
+    if last < PARALLEL_FROM or workers == 1:
+        return _walk_range(str(path), 1, max(last, 1))
+    step = -(-last // workers)
+    bounds = [(lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
+    with ProcessPoolExecutor(max_workers=len(bounds)) as pool:
+        parts = list(
+            pool.map(
+                _walk_range,
+                [str(path)] * len(bounds),
+                [lo for lo, _ in bounds],
+                [hi for _, hi in bounds],
+            )
+        )
+    state = parts[0]
+    for part in parts[1:]:
+        state = state.then(part)
+    return state
+
+
+#: Below this many events one process walks the chain (starting workers costs more).
+PARALLEL_FROM = 50_000
 
 
 def pem_sha256(pem: str) -> str | None:
@@ -108,8 +191,8 @@ def findings(state: ChainState, certificates: Iterable[Mapping[str, Any]]) -> li
                 "hash chain broken here (row changed, removed or reordered)",
             )
         )
-    status = dict(state.status or {})
-    sha = state.sha256 or {}
+    status = dict(state.status)
+    sha = state.sha256
     for row in certificates:
         serial = row["serial"]
         expected = status.pop(serial, None)

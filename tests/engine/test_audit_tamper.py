@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.board import BoardServer
+from station.audit import AuditDB, verify
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from tests.engine.conftest import ENV
@@ -92,7 +93,7 @@ def test_the_triggers_refuse_an_update_through_sqlite(provisioned: Path) -> None
     ],
 )
 def test_tampering_makes_verify_exit_1_naming_the_row(
-    provisioned: Path, home: Path, sql: list[str], named: str
+    provisioned: Path, home: Path, sql: list[str], named: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     tamper(provisioned, "PRAGMA foreign_keys=OFF", *sql)
     result = audit(home, "verify")
@@ -100,6 +101,15 @@ def test_tampering_makes_verify_exit_1_naming_the_row(
     assert "BAD" in result.stdout
     assert named in result.stdout
     assert "Traceback" not in result.stderr
+    # The parallel walk (used on big databases) finds the same first break as one pass.
+    monkeypatch.setattr(verify, "PARALLEL_FROM", 0)
+    with AuditDB.open(provisioned) as db:
+        sequential = verify.walk(db.events())
+    for workers in (2, 3, 5):
+        parallel = verify.walk_file(provisioned, workers=workers)
+        assert parallel.broken_at == sequential.broken_at
+        assert (parallel.count, parallel.head_hash) == (sequential.count, sequential.head_hash)
+        assert parallel.status == sequential.status
 
 
 def test_list_and_show(provisioned: Path, home: Path) -> None:
