@@ -1,0 +1,83 @@
+"""The audit database at scale: per-board cost with a million certificates, verify time."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from cryptography import x509
+
+from station.audit import AuditDB
+from station.audit.verify import findings, walk_file
+from station.bench.boards import SimProcess
+from station.bench.figures import Figure, at_most, info
+from station.bench.homes import make_home, open_context
+from station.bench.seed import seed
+from station.engine.cycle import Cycle, CycleOptions
+
+CYCLES = 10
+
+
+def _per_board(home: Path, passphrase: str, state: Path) -> tuple[float, float]:
+    """Wall and CPU seconds per board over CYCLES cycles (boards in another process)."""
+    station = open_context(home, passphrase)
+    try:
+        with SimProcess(CYCLES + 1, state, ("no-boot-chatter",)) as urls:
+            Cycle(station, "0", urls[0], CycleOptions("bench")).run()  # warm up
+            cpu0, wall0 = time.process_time(), time.perf_counter()
+            results = [Cycle(station, "1", u, CycleOptions("bench")).run() for u in urls[1:]]
+            cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
+    finally:
+        station.audit.close()
+    if not all(r.passed for r in results):
+        raise RuntimeError(f"bench cycles failed: {[r.failure for r in results][:3]}")
+    return wall / CYCLES, cpu / CYCLES
+
+
+def template_certificate(home: Path, passphrase: str, state: Path) -> x509.Certificate:
+    station = open_context(home, passphrase)
+    try:
+        with SimProcess(1, state, ("no-boot-chatter",)) as urls:
+            result = Cycle(station, "1", urls[0], CycleOptions("bench")).run()
+        row = station.audit.certificate(result.serial or "")
+    finally:
+        station.audit.close()
+    assert row is not None
+    return x509.load_pem_x509_certificate(row["pem"].encode())
+
+
+def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
+    empty = work / "audit-empty"
+    big = work / "audit-big"
+    pass_empty = make_home(empty)
+    pass_big = make_home(big)
+    template = template_certificate(empty, pass_empty, work / "tmpl-boards")
+    t0 = time.perf_counter()
+    events = seed(big / "audit.db", template, certificates, "bench-1")
+    seeding = time.perf_counter() - t0
+    size = (big / "audit.db").stat().st_size
+    empty_wall, empty_cpu = _per_board(empty, pass_empty, work / "boards-empty")
+    big_wall, big_cpu = _per_board(big, pass_big, work / "boards-big")
+    t0 = time.perf_counter()
+    state = walk_file(big / "audit.db")
+    chain = time.perf_counter() - t0
+    with AuditDB.open(big / "audit.db") as db:
+        found = findings(state, db.iter_certificates())
+    total = time.perf_counter() - t0
+    if found or state.broken_at is not None:
+        raise RuntimeError(f"seeded database does not verify: {found[:3]}")
+    label = f"{certificates:,} certificates"
+    return [
+        info(f"seeding {label}", seeding, "s", f"{events:,} events, {size / 1e9:.2f} GB"),
+        at_most(
+            f"per-board wall, {label} vs empty", big_wall / empty_wall, 1.25, "x",
+            f"{big_wall * 1000:.1f} ms vs {empty_wall * 1000:.1f} ms (unpaced boards)",
+        ),
+        at_most(
+            f"per-board CPU, {label} vs empty", big_cpu / max(empty_cpu, 1e-9), 1.25, "x",
+            f"{big_cpu * 1000:.1f} ms vs {empty_cpu * 1000:.1f} ms",
+        ),
+        at_most(f"audit verify chain, {label}", chain, 20, "s",
+                f"{state.count:,} events walked"),
+        info(f"audit verify chain + records, {label}", total, "s"),
+    ]
