@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 GENESIS = "0" * 64
@@ -41,7 +41,15 @@ def canonical_data(data: Mapping[str, Any]) -> str:
 
 def event_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical form of an event row (see the module docstring)."""
-    text = _CANONICAL % tuple(_json_value(row.get(column)) for column in _SORTED)
+    return values_hash([row.get(column) for column in SORTED_COLUMNS])
+
+
+def values_hash(values: Sequence[Any]) -> str:
+    """:func:`event_hash` of the hashed columns' values given in :data:`SORTED_COLUMNS` order
+    (the fast path for walking a big chain straight from database tuples)."""
+    text = _CANONICAL % tuple(
+        [_encode_str(v) if v.__class__ is str else _json_value(v) for v in values]
+    )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -53,8 +61,8 @@ def reference_event_hash(row: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-_SORTED = tuple(sorted(HASHED_COLUMNS))
-_CANONICAL = "{" + ",".join(f'"{column}":%s' for column in _SORTED) + "}"
+SORTED_COLUMNS = tuple(sorted(HASHED_COLUMNS))
+_CANONICAL = "{" + ",".join(f'"{column}":%s' for column in SORTED_COLUMNS) + "}"
 _encode_str = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses
 
 

@@ -14,14 +14,26 @@ import binascii
 import hashlib
 import json
 import os
+import re
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from station.audit.chain import GENESIS, event_hash
+from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
+
+#: The hashed columns in canonical order, then the stored hash: how rows are walked.
+COLUMNS = (*SORTED_COLUMNS, "hash")
+_SEQ = COLUMNS.index("seq")
+_PREV = COLUMNS.index("prev_hash")
+_SERIAL = COLUMNS.index("serial")
+_KIND = COLUMNS.index("kind")
+_DATA = COLUMNS.index("data")
+_HASH = COLUMNS.index("hash")
+# ISSUED data is canonical JSON with sorted keys: its "sha256" key follows "{" or ",".
+_SHA_RE = re.compile(r'[{,]"sha256":"([0-9a-f]{64})"')
 
 _STATUS_OF = {
     "ISSUED": "issued",
@@ -57,28 +69,30 @@ class ChainState:
     status: dict[str, str] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
 
-    def feed(self, event: Mapping[str, Any], expected_seq: int, prev: str | None) -> None:
-        """One event; ``prev`` None means "first of a range: its link is checked on merge"."""
-        seq = int(event["seq"])
+    def feed(self, row: Sequence[Any], expected_seq: int, prev: str | None) -> None:
+        """One event as a tuple in :data:`COLUMNS` order; ``prev`` None means "first of a
+        range: its link is checked on merge"."""
+        seq = row[_SEQ]
         if self.first_seq is None:
-            self.first_seq, self.first_prev = seq, event["prev_hash"]
+            self.first_seq, self.first_prev = seq, row[_PREV]
         if self.broken_at is None and (
             seq != expected_seq
-            or (prev is not None and event["prev_hash"] != prev)
-            or event_hash(event) != event["hash"]
+            or (prev is not None and row[_PREV] != prev)
+            or values_hash(row[:_HASH]) != row[_HASH]
         ):
             self.broken_at = seq
         self.count += 1
-        self.head_seq, self.head_hash = seq, str(event["hash"])
-        serial, kind = event["serial"], event["kind"]
+        self.head_seq, self.head_hash = seq, row[_HASH]
+        serial, kind = row[_SERIAL], row[_KIND]
         if not serial:
             return
         if kind == "ISSUED":
-            self.sha256[serial] = json.loads(event["data"]).get("sha256", "")
+            found = _SHA_RE.search(row[_DATA])
+            self.sha256[serial] = found.group(1) if found else ""
         if kind in _STATUS_OF:
             self.status[serial] = _STATUS_OF[kind]
         elif kind == "SUPERSEDED":
-            revoked = json.loads(event["data"]).get("revoked")
+            revoked = json.loads(row[_DATA]).get("revoked")
             self.status[serial] = "revoked" if revoked else "superseded"
 
     def then(self, later: ChainState) -> ChainState:
@@ -111,11 +125,15 @@ def walk(events: Iterable[Mapping[str, Any]], start_seq: int = 1) -> ChainState:
 
     From ``start_seq`` (1: the whole chain, whose first link is the genesis hash).
     """
+    return _walk_rows(([e.get(c) for c in COLUMNS] for e in events), start_seq)
+
+
+def _walk_rows(rows: Iterable[Sequence[Any]], start_seq: int) -> ChainState:
     state = ChainState()
     prev: str | None = GENESIS if start_seq == 1 else None
     expected = start_seq
-    for event in events:
-        state.feed(event, expected, prev)
+    for row in rows:
+        state.feed(row, expected, prev)
         prev, expected = state.head_hash, expected + 1
     return state
 
@@ -124,10 +142,11 @@ def _walk_range(path: str, lo: int, hi: int) -> ChainState:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         cursor = conn.execute(
-            "SELECT * FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq", (lo, hi)
+            f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq BETWEEN ? AND ? "  # noqa: S608
+            "ORDER BY seq",
+            (lo, hi),
         )
-        names = [d[0] for d in cursor.description]
-        return walk((dict(zip(names, row, strict=True)) for row in cursor), start_seq=lo)
+        return _walk_rows(cursor, start_seq=lo)
     finally:
         conn.close()
 

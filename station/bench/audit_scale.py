@@ -70,14 +70,19 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     return [
         info(f"seeding {label}", seeding, "s", f"{events:,} events, {size / 1e9:.2f} GB"),
         at_most(
-            f"per-board wall, {label} vs empty", big_wall / empty_wall, 1.25, "x",
+            f"per-board wall, {label} vs empty",
+            big_wall / empty_wall,
+            1.25,
+            "x",
             f"{big_wall * 1000:.1f} ms vs {empty_wall * 1000:.1f} ms (unpaced boards)",
         ),
         at_most(
-            f"per-board CPU, {label} vs empty", big_cpu / max(empty_cpu, 1e-9), 1.25, "x",
+            f"per-board CPU, {label} vs empty",
+            big_cpu / max(empty_cpu, 1e-9),
+            1.25,
+            "x",
             f"{big_cpu * 1000:.1f} ms vs {empty_cpu * 1000:.1f} ms",
         ),
-        at_most(f"audit verify chain, {label}", chain, 20, "s",
-                f"{state.count:,} events walked"),
+        at_most(f"audit verify chain, {label}", chain, 20, "s", f"{state.count:,} events walked"),
         info(f"audit verify chain + records, {label}", total, "s"),
     ]
