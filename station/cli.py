@@ -62,6 +62,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "revoke",
     "provision",
     "audit",
+    "bench",
     "sim",
     "probe",
     "demo",

@@ -1,0 +1,72 @@
+"""`station bench`: the performance figures of DESIGN section 7, and the fault soak."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from station.bench.audit_scale import audit_at_scale
+from station.bench.cycles import cycle_vs_physics, scaling, station_cpu
+from station.bench.figures import Figure, table
+from station.bench.soak import soak
+from station.commands.options import json_option
+
+
+def _figures(quick: bool, log: bool) -> list[Figure]:
+    sections: list[tuple[str, Callable[[Path], list[Figure]]]] = [
+        ("cycle vs physics", cycle_vs_physics),
+        ("station CPU per board", lambda w: station_cpu(w, 5 if quick else 20)),
+        ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32))),
+        ("audit at scale", lambda w: audit_at_scale(w, 20_000 if quick else 1_000_000)),
+    ]
+    figures: list[Figure] = []
+    with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
+        for name, measure in sections:
+            start = time.perf_counter()
+            if log:
+                click.echo(f"measuring {name} ...", err=True)
+            work = Path(tmp) / name.replace(" ", "-")
+            work.mkdir()
+            figures += measure(work)
+            if log:
+                click.echo(f"  {time.perf_counter() - start:.1f} s", err=True)
+    return figures
+
+
+@click.command()
+@json_option
+@click.option("--quick", is_flag=True, help="Small sizes: every figure in under a minute.")
+@click.option(
+    "--soak",
+    "soak_cycles",
+    type=click.IntRange(1),
+    default=None,
+    help="Instead of the figures: N cycles with random faults and station SIGKILLs, then checks.",
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="Random seed of the soak.")
+def bench(as_json: bool, quick: bool, soak_cycles: int | None, seed: int) -> None:
+    """Measure the station against its targets; exit 1 if a target is missed."""
+    if soak_cycles is not None:
+        report = soak(soak_cycles, seed, lambda line: click.echo(line, err=True))
+        if as_json:
+            click.echo(
+                json.dumps({**report.__dict__, "failed": dict(report.failed), "ok": report.ok})
+            )
+        else:
+            click.echo("\n".join(report.lines()))
+        sys.exit(0 if report.ok else 1)
+    figures = _figures(quick, log=not as_json)
+    if as_json:
+        click.echo(json.dumps({"quick": quick, "figures": [f.as_dict() for f in figures]}))
+    else:
+        click.echo(table(figures))
+    sys.exit(0 if all(f.met is not False for f in figures) else 1)
+
+
+COMMANDS = (bench,)
