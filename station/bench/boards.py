@@ -11,8 +11,11 @@ from types import TracebackType
 class SimProcess:
     """``with SimProcess(n, state, faults) as urls: ...``; the simulator is stopped on exit."""
 
-    def __init__(self, count: int, state: Path, faults: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, count: int, state: Path, faults: tuple[str, ...] = (), mtu: int = 256
+    ) -> None:
         self.count = count
+        self.mtu = mtu
         self.state = state
         self.faults = faults
         self._proc: subprocess.Popen[str] | None = None

@@ -45,6 +45,13 @@ def parse_fault_options(specs: tuple[str, ...], boards: int) -> list[Faults]:
     help="Folder for the boards' persistent state; boards found there are reused.",
 )
 @click.option("--model", default="VB-1", show_default=True, help="Model name new boards report.")
+@click.option(
+    "--mtu",
+    type=click.IntRange(128, 65536),
+    default=256,
+    show_default=True,
+    help="Line length new boards state in HELLO (SPEC.md 2.5).",
+)
 @click.option("--tcp", is_flag=True, help="Serve on loopback TCP (socket://) instead of ptys.")
 @click.option(
     "--fault",
@@ -54,13 +61,15 @@ def parse_fault_options(specs: tuple[str, ...], boards: int) -> list[Faults]:
     help="Inject a fault into board N (default: all), e.g. 2:hang@KEYGEN, corrupt=0.01, "
     "keygen-delay=10, disconnect@PUT_CERT, bad-csr=weak-key, flash-fail, baud=115200.",
 )
-def sim(boards: int, state: Path, model: str, tcp: bool, fault_specs: tuple[str, ...]) -> None:
+def sim(
+    boards: int, state: Path, model: str, mtu: int, tcp: bool, fault_specs: tuple[str, ...]
+) -> None:
     """Serve virtual boards: print one port URL per line, then serve until interrupted."""
     faults = parse_fault_options(fault_specs, boards)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with Simulator(state, transport="tcp" if tcp else "pty") as simulator:
-        for url in simulator.start(boards, faults, model=model):
+        for url in simulator.start(boards, faults, model=model, mtu=mtu):
             click.echo(url)
         with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
