@@ -98,14 +98,26 @@ class AuditDB:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        if getattr(self._local, "depth", 0):  # inside transaction(): join it
+            yield self._conn
+            return
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
             try:
                 yield self._conn
             except BaseException:
                 self._conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._local.depth = 0
             self._conn.execute("COMMIT")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes into one durable commit (all or none)."""
+        with self._write():
+            yield
 
     def _migrate(self) -> None:
         with self._write() as conn:

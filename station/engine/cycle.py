@@ -38,6 +38,8 @@ from station.pki.policy import check_csr
 from station.pki.profile import BoardIdentity
 
 T = TypeVar("T")
+#: A deferred audit write (the audit methods return the event's sequence number).
+Write = Callable[[], object]
 ACTIVE = ("issued", "delivered", "verified", "locked")
 
 
@@ -93,6 +95,7 @@ class Cycle:
         self._uid: str | None = None
         self._serial: str | None = None
         self._note = ""
+        self._deferred: list[Write] = []
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -105,9 +108,28 @@ class Cycle:
             port=self.port,
         )
 
-    def _record(self, kind: str, **fields: Any) -> None:
+    def _event(self, kind: str, **fields: Any) -> Write:
+        """An event, stamped now, to record now or later."""
         event = NewEvent(kind, self._uid, fields.pop("serial", self._serial), **fields)
-        self.station.audit.record_event(event, self._ctx, datetime.now(UTC))
+        ctx, at = self._ctx, _now()
+        return lambda: self.station.audit.record_event(event, ctx, at)
+
+    def _advance(self, serial: str, status: str) -> Write:
+        ctx, at = self._ctx, _now()
+        return lambda: self.station.audit.advance(serial, status, ctx, at)
+
+    def _later(self, write: Write) -> None:
+        """A record whose loss in a crash loses nothing: the board's own state tells the same
+        story on its return (STARTED, DELIVERED, VERIFIED). It is committed with the next
+        durable write, with the time it happened."""
+        self._deferred.append(write)
+
+    def _durably(self, *writes: Write) -> None:
+        """Commit the deferred records and ``writes`` in one transaction, before going on."""
+        with self.station.audit.transaction():
+            for write in (*self._deferred, *writes):
+                write()
+        self._deferred.clear()
 
     def _enter(self, step: Step) -> None:
         self._step = step
@@ -137,11 +159,13 @@ class Cycle:
         except Exception as error:  # every outcome becomes a result and an audit event
             failure = classify(error, self._step, self.slot)
             try:
-                self._record(
-                    "FAILED",
-                    code=failure.code,
-                    text=failure.message,
-                    data={"step": failure.step.value, "kind": failure.kind.value},
+                self._durably(
+                    self._event(
+                        "FAILED",
+                        code=failure.code,
+                        text=failure.message,
+                        data={"step": failure.step.value, "kind": failure.kind.value},
+                    )
                 )
             except Exception as audit_error:  # the database itself failed: say so, keep going
                 failure = classify(audit_error, self._step, self.slot)
@@ -169,7 +193,9 @@ class Cycle:
                 f"the label says {expected} but the board reports {info.uid}; check the label "
                 "and that the board sits in the right slot",
             )
-        self._record("STARTED", data={"state": info.state.value, "firmware": info.firmware})
+        self._later(
+            self._event("STARTED", data={"state": info.state.value, "firmware": info.firmware})
+        )
         audit = self.station.audit
         active = next(
             (c for c in audit.board_certificates(info.uid) if c["status"] in ACTIVE), None
@@ -200,9 +226,11 @@ class Cycle:
                     self._revoke_orphan(active, "the board holds another certificate")
                 return False
             self._serial = active["serial"]
-            if active["status"] == "issued":
-                self.station.audit.advance(active["serial"], "delivered", self._ctx, _now())
-            if active["status"] == "locked":
+            status = active["status"]
+            if status == "issued":
+                self._later(self._advance(active["serial"], "delivered"))
+                status = "delivered"
+            if status == "locked":
                 if not self.options.reprovision:
                     raise IdentityMismatch(
                         "identity.already-provisioned",
@@ -211,9 +239,8 @@ class Cycle:
                     )
                 return False
             self._note = "resumed an interrupted cycle"
-            self._finish(
-                link, info, active["pem"], chain, already_locked=info.state is m.BoardState.LOCKED
-            )
+            locked = info.state is m.BoardState.LOCKED
+            self._finish(link, active["pem"], chain, status, already_locked=locked)
             return True
         if active["status"] != "issued" or info.state is not m.BoardState.KEYED:
             if active["status"] == "issued":
@@ -227,7 +254,7 @@ class Cycle:
             return False
         self._serial = active["serial"]
         self._note = "delivered a certificate issued before an interruption"
-        self._deliver(link, info, active["pem"], chain)
+        self._deliver(link, active["pem"], chain)
         return True
 
     def _fresh(
@@ -249,19 +276,23 @@ class Cycle:
         )
         self._enter(Step.ISSUE)
         issued = station.signer.sign(accepted)
-        station.audit.record_issued(issued, self._ctx, _now())  # durable before delivery
-        self._serial = issued.serial_hex
+        ctx, at = self._ctx, _now()
+        writes = [lambda: station.audit.record_issued(issued, ctx, at)]
         if previous is not None:
-            station.audit.supersede(
-                previous["serial"],
-                issued.serial_hex,
-                self._ctx,
-                _now(),
-                revoke=station.revoke_superseded,
+            writes.append(
+                lambda: station.audit.supersede(
+                    previous["serial"],
+                    issued.serial_hex,
+                    ctx,
+                    at,
+                    revoke=station.revoke_superseded,
+                )
             )
-        self._deliver(link, info, issued.pem, self._chain_pem(issued.pem))
+        self._durably(*writes)  # ISSUED is on disk before the first byte goes to the board
+        self._serial = issued.serial_hex
+        self._deliver(link, issued.pem, self._chain_pem(issued.pem))
 
-    def _deliver(self, link: Link, info: m.HelloInfo, pem: str, chain: bytes) -> None:
+    def _deliver(self, link: Link, pem: str, chain: bytes) -> None:
         self._enter(Step.DELIVER)
         assert self._serial is not None
         try:
@@ -270,16 +301,19 @@ class Cycle:
             status = getattr(error, "status", None)
             if status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
                 # The board says the chain is not stored: the certificate never went out.
-                self.station.audit.revoke(self._serial, "cessation-of-operation", _now(), self._ctx)
+                serial, ctx, at = self._serial, self._ctx, _now()
+                self._durably(
+                    lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx)
+                )
             raise
-        self.station.audit.advance(self._serial, "delivered", self._ctx, _now())
-        self._finish(link, info, pem, chain, already_locked=False)
+        self._later(self._advance(self._serial, "delivered"))
+        self._finish(link, pem, chain, "delivered", already_locked=False)
 
     def _finish(
-        self, link: Link, info: m.HelloInfo, pem: str, chain: bytes, *, already_locked: bool
+        self, link: Link, pem: str, chain: bytes, status: str, *, already_locked: bool
     ) -> None:
+        """Read back, prove possession, lock; ``status`` is the certificate's as recorded."""
         assert self._serial is not None
-        audit = self.station.audit
         self._enter(Step.READBACK)
         if link.get_cert() != chain:
             raise ReadbackMismatch(
@@ -295,13 +329,12 @@ class Cycle:
                 "possession.failed",
                 "the board could not prove it holds the certified key; set it aside for repair",
             )
-        current = audit.certificate(self._serial)
-        if current is not None and current["status"] == "delivered":
-            audit.advance(self._serial, "verified", self._ctx, _now())
+        if status == "delivered":
+            self._later(self._advance(self._serial, "verified"))
         self._enter(Step.LOCK)
         if not already_locked:
             link.lock()
-        audit.advance(self._serial, "locked", self._ctx, _now())
+        self._durably(self._advance(self._serial, "locked"))
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -319,8 +352,11 @@ class Cycle:
         return (pem + self.station.signer.issuer_pem).encode("ascii")
 
     def _revoke_orphan(self, active: dict[str, Any], why: str) -> None:
-        self.station.audit.revoke(active["serial"], "cessation-of-operation", _now(), self._ctx)
-        self._record("ORPHAN_REVOKED", serial=active["serial"], text=f"never delivered: {why}")
+        serial, ctx, at = active["serial"], self._ctx, _now()
+        self._durably(
+            lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx),
+            self._event("ORPHAN_REVOKED", serial=serial, text=f"never delivered: {why}"),
+        )
 
 
 def _now() -> datetime:
