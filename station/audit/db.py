@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from station.audit.errors import AlreadyRevoked, AuditError, KeyAlreadyRecorded,
 from station.audit.migrations import MIGRATIONS
 from station.audit.records import (
     EventContext,
+    ExportRecord,
     IssuedLike,
     NewEvent,
     RevokedRow,
@@ -157,6 +158,43 @@ class AuditDB:
         """Append one event (durably); return its sequence number."""
         with self._write() as conn:
             return self._append(conn, event, ctx, at)
+
+    def record_events(self, batch: Iterable[tuple[NewEvent, EventContext, datetime]]) -> int:
+        """Append many events in one durable transaction (same chain logic); return the last
+        seq. For bulk imports and benchmarks: one commit instead of one per event."""
+        seq = 0
+        with self._write() as conn:
+            for event, ctx, at in batch:
+                seq = self._append(conn, event, ctx, at)
+        return seq
+
+    def record_export(self, export: ExportRecord, ctx: EventContext) -> int:
+        """Record a finished export and its EXPORTED event (with the manifest hash)."""
+        row = {
+            "created_at": timestamp(export.created_at),
+            "out_dir": export.out_dir,
+            "since": timestamp(export.since) if export.since else None,
+            "until": timestamp(export.until),
+            "first_seq": export.first_seq,
+            "last_seq": export.last_seq,
+            "head_seq": export.head_seq,
+            "head_hash": export.head_hash,
+            "manifest_sha256": export.manifest_sha256,
+        }
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO exports ({', '.join(row)}) "  # noqa: S608 - fixed column names
+                f"VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            event = NewEvent("EXPORTED", code=None, text=export.out_dir, data=row)
+            return self._append(conn, event, ctx, export.created_at)
+
+    def last_export(self) -> dict[str, Any] | None:
+        """The newest export row, or None before the first export."""
+        with self._lock:
+            rows = list(self._db.query("SELECT * FROM exports ORDER BY id DESC LIMIT 1"))
+        return rows[0] if rows else None
 
     def key_known(self, spki_sha256: str) -> bool:
         """Was a certificate ever issued here for this public key (SPKI SHA-256 hex)?"""
