@@ -39,11 +39,15 @@ def canonical_data(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_text(row: Mapping[str, Any]) -> str:
+    """The canonical form of an event row (see the module docstring), as text."""
+    content = {column: row.get(column) for column in HASHED_COLUMNS}
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def event_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical form of an event row (see the module docstring)."""
-    content = {column: row.get(column) for column in HASHED_COLUMNS}
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(canonical_text(row).encode("utf-8")).hexdigest()
 
 
 def first_broken(rows: Iterable[Mapping[str, Any]]) -> int | None:

@@ -131,6 +131,19 @@ class AuditDB:
     ) -> int:
         last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        self._insert(conn, seq, prev, event, ctx, at)
+        return seq
+
+    @staticmethod
+    def _insert(
+        conn: sqlite3.Connection,
+        seq: int,
+        prev: str,
+        event: NewEvent,
+        ctx: EventContext,
+        at: datetime,
+    ) -> str:
+        """Insert event ``seq`` linked to ``prev``; return its hash."""
         row: dict[str, Any] = {
             "seq": seq,
             "at": timestamp(at),
@@ -152,7 +165,7 @@ class AuditDB:
             f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
             tuple(row.values()),
         )
-        return seq
+        return str(row["hash"])
 
     def record_event(self, event: NewEvent, ctx: EventContext, at: datetime) -> int:
         """Append one event (durably); return its sequence number."""
@@ -162,11 +175,13 @@ class AuditDB:
     def record_events(self, batch: Iterable[tuple[NewEvent, EventContext, datetime]]) -> int:
         """Append many events in one durable transaction (same chain logic); return the last
         seq. For bulk imports and benchmarks: one commit instead of one per event."""
-        seq = 0
         with self._write() as conn:
+            last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            seq, prev = last.fetchone() or (0, GENESIS)
             for event, ctx, at in batch:
-                seq = self._append(conn, event, ctx, at)
-        return seq
+                seq += 1
+                prev = self._insert(conn, seq, prev, event, ctx, at)
+        return int(seq)
 
     def record_export(self, export: ExportRecord, ctx: EventContext) -> int:
         """Record a finished export and its EXPORTED event (with the manifest hash)."""

@@ -23,7 +23,7 @@ from typing import IO, Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from station.audit.chain import event_hash
+from station.audit.chain import canonical_text
 from station.audit.errors import AuditError
 
 EVENTS = "events.jsonl"
@@ -91,15 +91,20 @@ def aws_certificate_id(der: bytes) -> str:
 def write_events(
     out: IO[str], rows: Iterable[dict[str, Any]], prev_hash: str, add: Callable[..., None]
 ) -> tuple[int, str]:
-    """Write events, checking each hash and link on the way; return (rows, last hash)."""
+    """Write events, checking each hash and link on the way; return (rows, last hash).
+
+    Each line is the event's canonical form (what its hash covers) with ``hash`` added last,
+    so one JSON encoding serves both the check and the file.
+    """
     n, prev = 0, prev_hash
     for row in rows:
-        if row["prev_hash"] != prev or event_hash(row) != row["hash"]:
+        text = canonical_text(row)
+        if row["prev_hash"] != prev or hashlib.sha256(text.encode()).hexdigest() != row["hash"]:
             raise ExportError(
                 f"audit event seq {row['seq']} breaks the hash chain; nothing was exported. "
                 "Run `station audit verify` and report the database to whoever audits this line"
             )
-        out.write(jsonl_line(row))
+        out.write(f'{text[:-1]},"hash":"{row["hash"]}"}}\n')
         add(row)
         prev, n = row["hash"], n + 1
     return n, prev

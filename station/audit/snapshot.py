@@ -177,15 +177,19 @@ class AuditSnapshot:
     # ---- cycle times -------------------------------------------------------------------------
 
     def cycle_times(self, w: Window) -> tuple[int, float | None, float | None]:
-        """(cycles timed, median seconds, p95 seconds, nearest rank); SQLite sorts, not Python."""
-        params = {"after": w.after, "last": w.last}
-        n = int(self._one(f"SELECT COUNT(*) FROM ({_CYCLES})", params))  # noqa: S608 - constant
+        """(cycles timed, median seconds, p95 seconds, nearest rank). SQLite sorts the times
+        into a temporary table (its own bounded cache, spilling to disk), not Python."""
+        self._conn.execute("DROP TABLE IF EXISTS temp.cycle_secs")
+        self._conn.execute(
+            f"CREATE TEMP TABLE cycle_secs AS SELECT secs FROM ({_CYCLES}) ORDER BY secs",  # noqa: S608
+            {"after": w.after, "last": w.last},
+        )
+        n = int(self._one("SELECT COUNT(*) FROM temp.cycle_secs"))
         if n == 0:
             return 0, None, None
 
-        def at(rank: int) -> float:
-            sql = f"SELECT secs FROM ({_CYCLES}) ORDER BY secs LIMIT 1 OFFSET :k"  # noqa: S608
-            return float(self._one(sql, {**params, "k": rank}))
+        def at(rank: int) -> float:  # rowids follow the ORDER BY of the insert, from 1
+            return float(self._one("SELECT secs FROM temp.cycle_secs WHERE rowid = ?", (rank + 1,)))
 
         median = at((n - 1) // 2) if n % 2 else (at(n // 2 - 1) + at(n // 2)) / 2
         p95 = at(max(0, -(-95 * n // 100) - 1))

@@ -111,7 +111,11 @@ def _chain(leaf: x509.Certificate, extra: list[x509.Certificate], f: QaFacts) ->
         )
     if not verify_issued_by(issuer, f.root):
         return CheckResult(
-            "chain", False, f"{issuer.subject.rfc4514_string()} does not chain to the station root"
+            "chain",
+            False,
+            f"issued by {issuer.subject.rfc4514_string()}, which does not chain to the station "
+            f"root ({f.root.subject.rfc4514_string()}); the board holds a foreign certificate: "
+            "re-provision it",
         )
     for cert in (issuer, f.root):
         if not cert.not_valid_before_utc <= f.now <= cert.not_valid_after_utc:
