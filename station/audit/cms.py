@@ -147,7 +147,7 @@ def _verify(p7s: bytes, content: bytes, root: x509.Certificate) -> VerifiedSigna
     if attrs[ATTR_MESSAGE_DIGEST].expect(der.OCTET_STRING, "messageDigest").value != expected:
         raise ContentChanged("changed after signing: its digest is not the one signed")
     when = _time(attrs[ATTR_SIGNING_TIME]) if ATTR_SIGNING_TIME in attrs else None
-    certs = [x509.load_der_x509_certificate(c.raw) for c in certs_tlv.children()]
+    certs = [_certificate(c) for c in certs_tlv.children()]
     issuer_name, serial = sid.expect(der.SEQUENCE, "sid").children()
     signer = next(
         (
@@ -166,10 +166,24 @@ def _verify(p7s: bytes, content: bytes, root: x509.Certificate) -> VerifiedSigna
     return VerifiedSignature(signer, chain, when)
 
 
+def _certificate(tlv: Tlv) -> x509.Certificate:
+    """A certificate, refusing the one unsigned field a parser may shrug off: the unused-bits
+    octet of signatureValue (a changed octet there leaves the signature bytes as they were)."""
+    parts = tlv.expect(der.SEQUENCE, "certificate").children()
+    if len(parts) != 3 or parts[2].tag != 0x03 or parts[2].value[:1] != b"\x00":
+        raise CmsError("a certificate in the signature is not DER (signatureValue)")
+    return x509.load_der_x509_certificate(tlv.raw)
+
+
 def _chain(
     signer: x509.Certificate, certs: list[x509.Certificate], root: x509.Certificate, at: datetime
 ) -> tuple[x509.Certificate, ...]:
     """signer -> intermediates in ``certs`` -> ``root``; every certificate used, each valid."""
+    if root.issuer != root.subject or not _issued_by(root, root):
+        raise CmsError(
+            f"the trust anchor {root.subject.rfc4514_string()} is not a self-signed root; give "
+            "the root CA certificate"
+        )
     try:
         eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
     except x509.ExtensionNotFound as e:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.audit import AuditDB, EventContext, NewEvent
@@ -25,8 +26,8 @@ from station.pki.ca import CaValidity, build_intermediate, build_root, intermedi
 START = datetime(2025, 3, 1, 6, 0, tzinfo=UTC)
 
 
-def make_signer() -> AuditSigner:
-    """An in-memory root -> intermediate -> audit signer."""
+def make_signer() -> tuple[AuditSigner, x509.Certificate]:
+    """An in-memory root -> intermediate -> audit signer; returns the signer and the root."""
     now = datetime.now(UTC)
     root_key = ec.generate_private_key(ec.SECP256R1())
     root = build_root(root_key, root_name("Probe"), CaValidity(now, 3650), 1)
@@ -38,7 +39,7 @@ def make_signer() -> AuditSigner:
     cert = build_signer_certificate(
         inter, key, signer_key.public_key(), signer_name("Probe", "p"), now=now, days=30, serial=3
     )
-    return AuditSigner(cert, signer_key, inter)
+    return AuditSigner(cert, signer_key, inter), root
 
 
 def synthetic_events(n: int) -> Iterator[tuple[NewEvent, EventContext, datetime]]:
@@ -79,7 +80,7 @@ def measure(folder: Path, n: int, signer: AuditSigner) -> tuple[int, float]:
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     with tempfile.TemporaryDirectory() as tmp:
-        peak, elapsed = measure(Path(tmp), n, make_signer())
+        peak, elapsed = measure(Path(tmp), n, make_signer()[0])
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(
         f"{n} events: export {elapsed:.2f}s (under tracemalloc), Python peak {peak / 1024:.0f} KiB"
