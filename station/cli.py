@@ -61,6 +61,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sign",
     "revoke",
     "provision",
+    "rotate",
+    "qa",
     "audit",
     "bench",
     "sim",

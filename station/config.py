@@ -1,7 +1,7 @@
 """station.toml: read once into frozen dataclasses; unknown keys rejected; all problems at once.
 
 Each top-level table has its own reader in :data:`SECTIONS`; later issues add ``[jig]``,
-``[audit]`` and ``[qa]`` by adding a dataclass, a reader and a field on :class:`StationConfig`.
+``[audit]`` and so on by adding a dataclass, a reader and a field on :class:`StationConfig`.
 """
 
 from __future__ import annotations
@@ -62,6 +62,22 @@ class CrlSection:
 
 
 @dataclass(frozen=True)
+class QaSection:
+    """What `station qa verify` demands of a provisioned board."""
+
+    min_remaining_days: int  # AWS IoT flags certificates expiring within 30 days
+
+
+@dataclass(frozen=True)
+class ExportSection:
+    """The audit-signing certificate that signs shift-end export manifests."""
+
+    signer_key: Path
+    signer_cert: Path
+    signer_days: int
+
+
+@dataclass(frozen=True)
 class StationConfig:
     home: StationHome
     station: StationSection
@@ -69,6 +85,8 @@ class StationConfig:
     profile: ProfileSection
     policy: PolicySection
     crl: CrlSection
+    qa: QaSection
+    export: ExportSection
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:
@@ -141,8 +159,28 @@ def _crl(t: TableReader, home: StationHome) -> CrlSection:
     )
 
 
+def _qa(t: TableReader, home: StationHome) -> QaSection:
+    return QaSection(min_remaining_days=t.integer("min_remaining_days", 30, low=0, high=36500))
+
+
+def _export(t: TableReader, home: StationHome) -> ExportSection:
+    return ExportSection(
+        signer_key=home.resolve(t.text("signer_key", "ca/audit-signer.key.pem")),
+        signer_cert=home.resolve(t.text("signer_cert", "ca/audit-signer.cert.pem")),
+        signer_days=t.integer("signer_days", 1825, low=1, high=36500),
+    )
+
+
 #: Top-level tables, in file order. Required tables must be present.
-SECTIONS = {"station": _station, "ca": _ca, "profile": _profile, "policy": _policy, "crl": _crl}
+SECTIONS = {
+    "station": _station,
+    "ca": _ca,
+    "profile": _profile,
+    "policy": _policy,
+    "crl": _crl,
+    "qa": _qa,
+    "export": _export,
+}
 REQUIRED = ("station",)
 
 

@@ -53,6 +53,22 @@ max_csr_bytes = 16384
 next_update_hours = 168
 # Where `station crl` writes the current CRL (PEM).
 path = "crl/station.crl.pem"
+
+[qa]
+# `station qa verify` fails a board whose certificate expires within this many days (AWS IoT
+# flags certificates expiring within 30 days).
+min_remaining_days = 30
+
+[export]
+# The audit-signing key and certificate that sign each export's manifest.json (detached CMS,
+# manifest.json.p7s). Issued by the station intermediate on the first `station audit export`.
+# The signing key: encrypted PKCS#8 (mode 0600), passphrase from STATION_AUDIT_PASSPHRASE, or
+# STATION_CA_PASSPHRASE if that is unset.
+signer_key = "ca/audit-signer.key.pem"
+# The audit-signing certificate; the export signature carries it and the intermediate.
+signer_cert = "ca/audit-signer.cert.pem"
+# Validity of a new audit-signing certificate in days (capped at the intermediate's notAfter).
+signer_days = 1825
 """
 
 

@@ -39,6 +39,11 @@ def canonical_data(data: Mapping[str, Any]) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def canonical_text(row: Mapping[str, Any]) -> str:
+    """The canonical form of an event row (see the module docstring), as text."""
+    return _canonical([row.get(column) for column in SORTED_COLUMNS])
+
+
 def event_hash(row: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical form of an event row (see the module docstring)."""
     return values_hash([row.get(column) for column in SORTED_COLUMNS])
@@ -47,10 +52,7 @@ def event_hash(row: Mapping[str, Any]) -> str:
 def values_hash(values: Sequence[Any]) -> str:
     """:func:`event_hash` of the hashed columns' values given in :data:`SORTED_COLUMNS` order
     (the fast path for walking a big chain straight from database tuples)."""
-    text = _CANONICAL % tuple(
-        [_encode_str(v) if v.__class__ is str else _json_value(v) for v in values]
-    )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical(values).encode("utf-8")).hexdigest()
 
 
 def reference_event_hash(row: Mapping[str, Any]) -> str:
@@ -59,6 +61,12 @@ def reference_event_hash(row: Mapping[str, Any]) -> str:
     content = {column: row.get(column) for column in HASHED_COLUMNS}
     text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical(values: Sequence[Any]) -> str:
+    return _CANONICAL % tuple(
+        [_encode_str(v) if v.__class__ is str else _json_value(v) for v in values]
+    )
 
 
 SORTED_COLUMNS = tuple(sorted(HASHED_COLUMNS))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from station.audit.errors import AlreadyRevoked, AuditError, KeyAlreadyRecorded,
 from station.audit.migrations import MIGRATIONS
 from station.audit.records import (
     EventContext,
+    ExportRecord,
     IssuedLike,
     NewEvent,
     RevokedRow,
@@ -146,6 +147,19 @@ class AuditDB:
     ) -> int:
         last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        self._insert(conn, seq, prev, event, ctx, at)
+        return seq
+
+    @staticmethod
+    def _insert(
+        conn: sqlite3.Connection,
+        seq: int,
+        prev: str,
+        event: NewEvent,
+        ctx: EventContext,
+        at: datetime,
+    ) -> str:
+        """Insert event ``seq`` linked to ``prev``; return its hash."""
         row: dict[str, Any] = {
             "seq": seq,
             "at": timestamp(at),
@@ -167,12 +181,51 @@ class AuditDB:
             f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
             tuple(row.values()),
         )
-        return seq
+        return str(row["hash"])
 
     def record_event(self, event: NewEvent, ctx: EventContext, at: datetime) -> int:
         """Append one event (durably); return its sequence number."""
         with self._write() as conn:
             return self._append(conn, event, ctx, at)
+
+    def record_events(self, batch: Iterable[tuple[NewEvent, EventContext, datetime]]) -> int:
+        """Append many events in one durable transaction (same chain logic); return the last
+        seq. For bulk imports and benchmarks: one commit instead of one per event."""
+        with self._write() as conn:
+            last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            seq, prev = last.fetchone() or (0, GENESIS)
+            for event, ctx, at in batch:
+                seq += 1
+                prev = self._insert(conn, seq, prev, event, ctx, at)
+        return int(seq)
+
+    def record_export(self, export: ExportRecord, ctx: EventContext) -> int:
+        """Record a finished export and its EXPORTED event (with the manifest hash)."""
+        row = {
+            "created_at": timestamp(export.created_at),
+            "out_dir": export.out_dir,
+            "since": timestamp(export.since) if export.since else None,
+            "until": timestamp(export.until),
+            "first_seq": export.first_seq,
+            "last_seq": export.last_seq,
+            "head_seq": export.head_seq,
+            "head_hash": export.head_hash,
+            "manifest_sha256": export.manifest_sha256,
+        }
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO exports ({', '.join(row)}) "  # noqa: S608 - fixed column names
+                f"VALUES ({', '.join('?' * len(row))})",
+                tuple(row.values()),
+            )
+            event = NewEvent("EXPORTED", code=None, text=export.out_dir, data=row)
+            return self._append(conn, event, ctx, export.created_at)
+
+    def last_export(self) -> dict[str, Any] | None:
+        """The newest export row, or None before the first export."""
+        with self._lock:
+            rows = list(self._db.query("SELECT * FROM exports ORDER BY id DESC LIMIT 1"))
+        return rows[0] if rows else None
 
     def key_known(self, spki_sha256: str) -> bool:
         """Was a certificate ever issued here for this public key (SPKI SHA-256 hex)?"""

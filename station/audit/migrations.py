@@ -79,4 +79,23 @@ def _v1_foundation(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_foundation,)
+def _v2_exports(db: sqlite_utils.Database) -> None:
+    # One row per shift-end export; the next `--shift current` starts after last_seq.
+    db.execute(
+        """
+        CREATE TABLE exports (
+            id INTEGER PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            out_dir TEXT NOT NULL,
+            since TEXT,
+            until TEXT NOT NULL,
+            first_seq INTEGER,
+            last_seq INTEGER NOT NULL,
+            head_seq INTEGER NOT NULL,
+            head_hash TEXT NOT NULL,
+            manifest_sha256 TEXT NOT NULL
+        )"""
+    )
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_foundation, _v2_exports)

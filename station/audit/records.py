@@ -72,6 +72,21 @@ class RevokedRow:
     reason: str
 
 
+@dataclass(frozen=True)
+class ExportRecord:
+    """One shift-end export: the slice of the event chain it covers and its manifest hash."""
+
+    created_at: datetime
+    out_dir: str
+    since: datetime | None
+    until: datetime
+    first_seq: int | None  # None: the slice held no events
+    last_seq: int  # the slice ends here; the next `--shift current` starts after it
+    head_seq: int
+    head_hash: str
+    manifest_sha256: str
+
+
 def timestamp(at: datetime) -> str:
     """The database's time format: UTC, ISO 8601, microseconds, ``Z`` suffix."""
     if at.tzinfo is None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from station.audit.verify import findings, walk_file
+from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit
 from station.commands.options import json_option
 
@@ -93,5 +94,8 @@ def show(ctx: click.Context, ident: str, as_json: bool) -> None:
         reason = f" {e['code']}: {e['text']}" if e["code"] else ""
         click.echo(f"  {e['seq']:>6} {e['at']} {e['kind']}{reason}")
 
+
+for _command in audit_export.COMMANDS:  # export, verify-export, expiring
+    audit.add_command(_command)
 
 COMMANDS = (audit,)

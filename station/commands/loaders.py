@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 
 from station.audit import AuditDB, EventContext
 from station.cli import CliContext
-from station.commands.passphrases import ca_passphrase
+from station.commands.passphrases import audit_passphrase, ca_passphrase
 from station.config import StationConfig, load_config
 from station.home import StationHome
+from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
@@ -53,3 +56,17 @@ def open_signer(config: StationConfig) -> DeviceSigner:
         ca_passphrase(),
         DeviceProfile.from_config(config),
     )
+
+
+def open_audit_signer(config: StationConfig, now: datetime) -> tuple[AuditSigner, bool]:
+    """The audit-signing certificate and key; issued by the intermediate on first use."""
+    files = SignerFiles(
+        key=config.export.signer_key,
+        cert=config.export.signer_cert,
+        intermediate_cert=config.ca.intermediate_cert,
+        intermediate_key=config.ca.intermediate_key,
+        org=config.station.org,
+        station_id=config.station.id,
+        days=config.export.signer_days,
+    )
+    return load_or_create(files, audit_passphrase(), ca_passphrase, now)

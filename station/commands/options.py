@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -14,8 +15,27 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older clicks cannot subscript it
     _ParamType = click.ParamType[KeySpec]
+    _TimeParamType = click.ParamType[datetime]
 else:
     _ParamType = click.ParamType
+    _TimeParamType = click.ParamType
+
+
+class TimeType(_TimeParamType):
+    """An ISO 8601 time such as ``2025-03-01T06:00`` (local time) or ``...T05:00Z`` (UTC)."""
+
+    name = "TIME"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            at = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 time such as 2025-03-01T06:00", param, ctx)
+        return at if at.tzinfo else at.astimezone()  # no zone given: the station's local time
 
 
 class KeySpecType(_ParamType):

@@ -8,6 +8,7 @@ import click
 
 CA_PASSPHRASE_ENV = "STATION_CA_PASSPHRASE"  # noqa: S105 - a variable name
 ROOT_PASSPHRASE_ENV = "STATION_ROOT_PASSPHRASE"  # noqa: S105 - a variable name
+AUDIT_PASSPHRASE_ENV = "STATION_AUDIT_PASSPHRASE"  # noqa: S105 - a variable name
 
 
 def _passphrase(env: str, what: str, new: bool) -> str:
@@ -31,3 +32,8 @@ def ca_passphrase(*, new: bool = False) -> str:
 def root_passphrase(*, new: bool = False) -> str:
     """The root CA key's passphrase (``STATION_ROOT_PASSPHRASE`` or a prompt)."""
     return _passphrase(ROOT_PASSPHRASE_ENV, "root CA", new)
+
+
+def audit_passphrase() -> str:
+    """The audit-signing key's passphrase: ``STATION_AUDIT_PASSPHRASE``, else the CA's."""
+    return os.environ.get(AUDIT_PASSPHRASE_ENV) or ca_passphrase()

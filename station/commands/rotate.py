@@ -1,0 +1,101 @@
+"""`station rotate`: a new key and certificate for a board this station provisioned before.
+
+The same cycle as `provision --reprovision` (KEYGEN on the board, CSR, policy, signing, delivery,
+proof of possession, LOCK), but only for a board with a current certificate here: the old
+certificate is superseded by the new one (linked both ways in the audit record) and revoked
+with reason ``superseded`` unless ``--keep-old-valid``. Publish the revocation with `station crl`.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from device_protocol import Link, LinkError
+from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.commands.options import json_option, timeout_option
+from station.engine.cycle import ACTIVE, Cycle, CycleOptions
+from station.engine.station import StationContext
+from station.errors import StationError
+from station.pki.policy import CsrPolicy
+from station.pki.profile import DeviceProfile
+
+
+class RotateError(StationError):
+    """The board cannot be rotated (unknown here, or not answering)."""
+
+
+@click.command()
+@click.option("--port", "url", required=True, help="Serial port or pyserial URL of the board.")
+@operator_option
+@click.option(
+    "--keep-old-valid",
+    is_flag=True,
+    help="Supersede the old certificate without revoking it (default: revoke, reason superseded).",
+)
+@timeout_option
+@json_option
+@click.pass_context
+def rotate(
+    ctx: click.Context,
+    url: str,
+    operator: str | None,
+    keep_old_valid: bool,
+    timeout: float,
+    as_json: bool,
+) -> None:
+    """Replace the certificate of a board provisioned here: new key on the board, new
+    certificate, old one superseded (and revoked). The board must accept a new key (not locked:
+    erase or reflash it first). Exit 1 if the rotation failed."""
+    if not operator:
+        raise click.UsageError("--operator (or STATION_OPERATOR) is required")
+    config = config_of(ctx)
+    try:
+        with Link(url, timeout=timeout) as link:
+            uid = link.hello().uid
+    except LinkError as e:
+        raise RotateError(f"{e}; check the port and that the board is powered") from e
+    signer = open_signer(config)
+    with open_audit(config) as audit:
+        old = next((c for c in audit.board_certificates(uid) if c["status"] in ACTIVE), None)
+        if old is None:
+            raise RotateError(
+                f"board {uid} on {url} has no current certificate from this station: provision "
+                "it with `station provision` instead"
+            )
+        station = StationContext(
+            station_id=config.station.id,
+            signer=signer,
+            policy=CsrPolicy.from_config(config),
+            profile=DeviceProfile.from_config(config),
+            audit=audit,
+            revoke_superseded=not keep_old_valid,
+            request_timeout=timeout,
+        )
+        options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
+        result = Cycle(station, "rotate", url, options).run()
+        after = audit.certificate(old["serial"])
+    record = {
+        "port": url,
+        "board": uid,
+        "passed": result.passed,
+        "old_serial": old["serial"],
+        "old_status": after["status"] if after else None,
+        "new_serial": result.serial if result.passed else None,
+        "error": result.failure.message if result.failure else None,
+    }
+    if as_json:
+        click.echo(json.dumps(record))
+    elif result.failure is not None:
+        click.echo(f"FAIL rotate {uid} on {url}: {result.failure.message}")
+    else:
+        click.echo(
+            f"ROTATED {uid}: certificate {old['serial']} is now {record['old_status']}, "
+            f"superseded by {result.serial}. Publish the CRL with `station crl`."
+        )
+    sys.exit(0 if result.passed else 1)
+
+
+COMMANDS = (rotate,)
