@@ -309,7 +309,14 @@ class Link:
     # ---- the messages of SPEC.md ---------------------------------------------------------------
 
     def hello(self) -> m.HelloInfo:
-        info = self.call(m.Hello())
+        request = m.Hello()
+        info = self.call(request)
+        if info.version > request.max_version:  # SPEC.md 6.2: give up on such a board
+            raise ProtocolError(
+                self.url,
+                f"HELLO answered v={info.version}, above the v={request.max_version} offered; "
+                "the board does not negotiate the protocol version: check its firmware",
+            )
         self.mtu = info.mtu
         return info
 

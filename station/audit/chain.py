@@ -35,8 +35,13 @@ HASHED_COLUMNS = (
 
 
 def canonical_data(data: Mapping[str, Any]) -> str:
-    """The stored text of an event's ``data`` column: canonical JSON of the mapping."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    """The stored text of an event's ``data`` column: canonical JSON of the mapping.
+
+    NaN and infinities are refused (ValueError): they are not JSON.
+    """
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
 
 
 def canonical_text(row: Mapping[str, Any]) -> str:

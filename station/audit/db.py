@@ -20,7 +20,13 @@ from typing import Any
 import sqlite_utils
 
 from station.audit.chain import GENESIS, canonical_data, event_hash, first_broken
-from station.audit.errors import AlreadyRevoked, AuditError, KeyAlreadyRecorded, UnknownCertificate
+from station.audit.errors import (
+    AlreadyRevoked,
+    AuditError,
+    KeyAlreadyRecorded,
+    UnknownCertificate,
+    UnstorableEvent,
+)
 from station.audit.migrations import MIGRATIONS
 from station.audit.records import (
     EventContext,
@@ -31,6 +37,7 @@ from station.audit.records import (
     parse_timestamp,
     timestamp,
 )
+from station.audit.storable import check_storable
 
 
 class AuditDB:
@@ -148,10 +155,10 @@ class AuditDB:
         last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
         self._insert(conn, seq, prev, event, ctx, at)
-        return seq
+        return int(seq)
 
-    @staticmethod
     def _insert(
+        self,
         conn: sqlite3.Connection,
         seq: int,
         prev: str,
@@ -159,7 +166,13 @@ class AuditDB:
         ctx: EventContext,
         at: datetime,
     ) -> str:
-        """Insert event ``seq`` linked to ``prev``; return its hash."""
+        """Insert event ``seq`` linked to ``prev``; return its hash. Values that cannot be
+        stored faithfully raise UnstorableEvent before anything is hashed or written."""
+        check_storable(event, ctx)
+        try:
+            data = canonical_data(event.data)
+        except ValueError as e:  # an integer too long for a decimal string, say
+            raise UnstorableEvent(f"{event.kind!r} event: data is not storable as JSON: {e}") from e
         row: dict[str, Any] = {
             "seq": seq,
             "at": timestamp(at),
@@ -172,15 +185,18 @@ class AuditDB:
             "serial": event.serial,
             "code": event.code,
             "text": event.text,
-            "data": canonical_data(event.data),
+            "data": data,
             "prev_hash": prev,
         }
         row["hash"] = event_hash(row)
         columns = ", ".join(row)
-        conn.execute(
-            f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
-            tuple(row.values()),
-        )
+        try:
+            conn.execute(
+                f"INSERT INTO events ({columns}) VALUES ({', '.join('?' * len(row))})",  # noqa: S608
+                tuple(row.values()),
+            )
+        except sqlite3.Error as e:  # e.g. "string or blob too big", a full disk
+            raise AuditError(f"cannot append {event.kind!r} event to {self.path}: {e}") from e
         return str(row["hash"])
 
     def record_event(self, event: NewEvent, ctx: EventContext, at: datetime) -> int:
@@ -250,6 +266,8 @@ class AuditDB:
             "firmware": board.firmware,
             "pem": issued.pem,
         }
+        event = NewEvent("ISSUED", board.uid, issued.serial_hex, text=issued.subject, data=data)
+        check_storable(event, ctx)  # before the boards row, which holds the same values
         try:
             with self._write() as conn:
                 conn.execute(
@@ -273,12 +291,9 @@ class AuditDB:
                         issued.pem,
                     ),
                 )
-                event = NewEvent(
-                    "ISSUED", board.uid, issued.serial_hex, text=issued.subject, data=data
-                )
                 return self._append(conn, event, ctx, at)
-        except sqlite3.IntegrityError as e:
-            if "spki_sha256" in str(e):
+        except sqlite3.Error as e:
+            if isinstance(e, sqlite3.IntegrityError) and "spki_sha256" in str(e):
                 raise KeyAlreadyRecorded(
                     f"a certificate for public key {issued.spki_sha256} is already recorded; "
                     "the board must generate a fresh key"

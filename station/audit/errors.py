@@ -19,3 +19,8 @@ class UnknownCertificate(AuditError):
 
 class AlreadyRevoked(AuditError):
     """The certificate is revoked already."""
+
+
+class UnstorableEvent(AuditError):
+    """An event holds a value the database cannot store and give back unchanged (text that is
+    not valid Unicode, data that is not JSON, a number out of range). Nothing was written."""

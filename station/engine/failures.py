@@ -5,6 +5,8 @@ Pure: an exception, the step and the slot in; a :class:`Failure` out.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.messages import Status
 from station.engine.events import Failure, FailureKind, Step
@@ -37,8 +39,27 @@ _BOARD_ADVICE = {
 }
 
 
+#: Longest operator message kept; the rest of a board's text is cut (it is in the log).
+MAX_MESSAGE_CHARS = 500
+
+
+def one_line(text: str) -> str:
+    """``text`` as one printable line: a board's own words (its ERR text, its key list) may
+    hold newlines, escape sequences or bidi overrides that must not reach a screen or a log
+    line as they are; they are shown escaped (``\\n``, ``\\x1b``, ``\\u202e``)."""
+    out = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    if len(out) > MAX_MESSAGE_CHARS:
+        out = out[: MAX_MESSAGE_CHARS - 1] + "\u2026"
+    return out
+
+
 def classify(error: BaseException, step: Step, slot: str) -> Failure:
     """The failure class, a stable code and the operator's message for ``error``."""
+    failure = _classify(error, step, slot)
+    return replace(failure, code=one_line(failure.code), message=one_line(failure.message))
+
+
+def _classify(error: BaseException, step: Step, slot: str) -> Failure:
     where = f"Board on slot {slot}"
     name = step.name
     if isinstance(error, Timeout):

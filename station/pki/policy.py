@@ -77,6 +77,19 @@ class AcceptedCsr:
 
 Validator = Callable[[CsrRequest, CsrPolicy], None]
 
+#: PKCS#9 extensionRequest (1.2.840.113549.1.9.14).
+_EXTENSION_REQUEST = x509.ObjectIdentifier("1.2.840.113549.1.9.14")
+#: What loading a CSR may raise on malformed input. Besides ValueError, `cryptography` has its
+#: own exception classes (not ValueError subclasses) for a bad version number, a duplicated
+#: extension and an unsupported GeneralName type.
+_UNPARSABLE = (
+    DerError,
+    ValueError,
+    x509.InvalidVersion,
+    x509.DuplicateExtension,
+    x509.UnsupportedGeneralNameType,
+)
+
 
 def parse_csr(
     data: bytes, board: BoardIdentity, policy: CsrPolicy, profile: DeviceProfile
@@ -94,11 +107,21 @@ def parse_csr(
         csr = x509.load_der_x509_csr(der)
         csr.subject.rdns  # noqa: B018 - force parsing of lazily decoded fields
         csr.extensions  # noqa: B018
-    except (DerError, ValueError) as e:
+        extension_requests = sum(
+            attribute.oid == _EXTENSION_REQUEST for attribute in csr.attributes
+        )
+    except _UNPARSABLE as e:
         raise PolicyRejection(
             "csr.unparsable",
             f"not a PKCS#10 CSR in DER or PEM ({e}); check the board firmware's CSR encoding",
         ) from e
+    if extension_requests > 1:
+        # `cryptography` reads only the first one: a CA request in another would go unseen.
+        raise PolicyRejection(
+            "csr.ambiguous_extension_request",
+            f"CSR carries {extension_requests} extensionRequest attributes (PKCS#9 allows one); "
+            "fix the board's CSR template",
+        )
     try:
         public_key = csr.public_key()
     except (ValueError, UnsupportedAlgorithm) as e:

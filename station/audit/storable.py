@@ -1,0 +1,84 @@
+"""What an event may hold: checked before it is hashed and written, so that every stored row
+reads back exactly as it was given and the chain's canonical form is well defined.
+
+Text must be valid Unicode (a lone surrogate, say from a ``surrogateescape`` decode, cannot be
+UTF-8 encoded, so it could be neither hashed nor stored); ``data`` must be JSON: string keys,
+finite numbers, no bytes, bounded nesting.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from station.audit.errors import UnstorableEvent
+from station.audit.records import EventContext, NewEvent
+
+#: How deeply an event's ``data`` may nest objects and arrays.
+MAX_DATA_DEPTH = 32
+#: SQLite INTEGER range.
+_INT64 = range(-(2**63), 2**63)
+
+
+def check_storable(event: NewEvent, ctx: EventContext) -> None:
+    """Raise :class:`UnstorableEvent` unless ``event`` and ``ctx`` can be stored unchanged."""
+    where = f"{event.kind!r} event" if isinstance(event.kind, str) else "event"
+    for name, value, required in (
+        ("kind", event.kind, True),
+        ("station_id", ctx.station_id, True),
+        ("board_uid", event.board_uid, False),
+        ("serial", event.serial, False),
+        ("code", event.code, False),
+        ("text", event.text, False),
+        ("operator", ctx.operator, False),
+        ("port", ctx.port, False),
+    ):
+        if value is None and not required:
+            continue
+        if not isinstance(value, str) or (required and not value):
+            raise UnstorableEvent(
+                f"{where}: {name} must be {'non-empty ' if required else ''}text, "
+                f"not {type(value).__name__}"
+            )
+        _check_text(value, f"{where}: {name}")
+    slot = ctx.slot
+    if slot is not None and (type(slot) is not int or slot not in _INT64):
+        raise UnstorableEvent(f"{where}: slot must be a 64-bit integer, not {slot!r:.40}")
+    if not isinstance(event.data, Mapping):
+        raise UnstorableEvent(f"{where}: data must be a mapping, not {type(event.data).__name__}")
+    _check_json(event.data, f"{where}: data", 0)
+
+
+def _check_text(value: str, where: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise UnstorableEvent(
+            f"{where} holds {value[e.start : e.end]!r} at {e.start}, which is not valid Unicode "
+            "(a lone surrogate); decode the source text with errors='replace'"
+        ) from None
+
+
+def _check_json(value: Any, where: str, depth: int) -> None:
+    if value is None or isinstance(value, bool | int):
+        return
+    if isinstance(value, str):
+        _check_text(value, where)
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise UnstorableEvent(f"{where} is {value}, which JSON cannot hold")
+    elif isinstance(value, Mapping | list | tuple):
+        if depth >= MAX_DATA_DEPTH:
+            raise UnstorableEvent(f"{where} nests deeper than {MAX_DATA_DEPTH} levels")
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                if not isinstance(key, str):
+                    raise UnstorableEvent(f"{where} has a key {key!r:.40} that is not text")
+                _check_text(key, f"{where} key")
+                _check_json(item, f"{where}[{key!r:.40}]", depth + 1)
+        else:
+            for index, item in enumerate(value):
+                _check_json(item, f"{where}[{index}]", depth + 1)
+    else:
+        raise UnstorableEvent(f"{where} is a {type(value).__name__}, which JSON cannot hold")
