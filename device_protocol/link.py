@@ -42,7 +42,7 @@ DEFAULT_TIMEOUT = 2.0
 DEFAULT_RETRIES = 3
 #: Immediate re-sends after a damaged answer or a NAK, per request. Cheap (no waiting), so
 #: generous: a noisy line costs time, not a failed board.
-DEFAULT_RESENDS = 64
+DEFAULT_RESENDS = 256
 #: Overall cap on one KEYGEN: keep-alives may extend the request timeout, but not forever.
 KEYGEN_DEADLINE = 180.0
 _POLL = 0.05
