@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -12,10 +16,11 @@ from station.audit.verify import findings, walk_file
 from station.bench.boards import SimProcess
 from station.bench.figures import Figure, at_most, info
 from station.bench.homes import make_home, open_context
-from station.bench.seed import seed
+from station.bench.seed import SEED_START, seed
 from station.engine.cycle import Cycle, CycleOptions
 
-CYCLES = 10
+CYCLES = 20
+SHIFT = 10_000
 
 
 def _per_board(home: Path, passphrase: str, state: Path) -> tuple[float, float]:
@@ -67,6 +72,8 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     if found or state.broken_at is not None:
         raise RuntimeError(f"seeded database does not verify: {found[:3]}")
     label = f"{certificates:,} certificates"
+    shift = min(SHIFT, certificates)
+    export_seconds, peak_kib = _export_shift(big, pass_big, certificates - shift, work)
     return [
         info(f"seeding {label}", seeding, "s", f"{events:,} events, {size / 1e9:.2f} GB"),
         at_most(
@@ -85,4 +92,42 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
         ),
         at_most(f"audit verify chain, {label}", chain, 20, "s", f"{state.count:,} events walked"),
         info(f"audit verify chain + records, {label}", total, "s"),
+        at_most(
+            f"export a {shift:,}-board shift from {label}",
+            export_seconds,
+            2,
+            "s",
+            f"the whole `station audit export` command; peak RSS {peak_kib / 1024:.0f} MiB",
+        ),
+        info(f"export peak RSS, {shift:,}-board shift", peak_kib / 1024, "MiB"),
     ]
+
+
+def _export_shift(home: Path, passphrase: str, first_board: int, work: Path) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of exporting the boards seeded from ``first_board`` on."""
+    since = (SEED_START + timedelta(seconds=first_board)).isoformat()
+    env = {**os.environ, "STATION_CA_PASSPHRASE": passphrase}
+    args = [
+        sys.executable,
+        "-m",
+        "station.bench.export_probe",
+        "--home",
+        str(home),
+        "audit",
+        "export",
+        "--out",
+        str(work / "shift-export"),
+        "--since",
+        since,
+    ]
+    start = time.perf_counter()
+    result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"bench export failed: {result.stderr.strip()[-500:]}")
+    peak = next(
+        int(line.split()[1])
+        for line in result.stderr.splitlines()
+        if line.startswith("PEAK_RSS_KIB")
+    )
+    return seconds, peak

@@ -23,6 +23,8 @@ from station.audit.chain import GENESIS, canonical_data, event_hash
 from station.audit.records import timestamp
 
 BATCH = 5000
+#: Board i of a seeded database was provisioned at SEED_START + i seconds.
+SEED_START = datetime(2026, 1, 1, tzinfo=UTC)
 _EVENT_COLUMNS = (
     "seq",
     "at",
@@ -63,7 +65,7 @@ def seed(db_path: Path, template: x509.Certificate, boards: int, station_id: str
     conn.execute("PRAGMA synchronous=OFF")  # a bulk load: durable once, at the end
     last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
+    start = SEED_START
     variants = _variants(template)
     written = 0
     for first in range(0, boards, BATCH):
