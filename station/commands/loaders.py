@@ -6,9 +6,11 @@ import click
 
 from station.audit import AuditDB, EventContext
 from station.cli import CliContext
-from station.commands.passphrases import ca_passphrase
+from station.commands.passphrases import ca_key_secrets
 from station.config import StationConfig, load_config
 from station.home import StationHome
+from station.pki.ca import load_certificate
+from station.pki.keys import CaPrivateKey, load_ca_key
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
@@ -45,11 +47,17 @@ def event_context(config: StationConfig, operator: str | None = None) -> EventCo
     return EventContext(station_id=config.station.id, operator=operator)
 
 
+def open_ca_key(config: StationConfig) -> CaPrivateKey:
+    """The station intermediate's key, from its file or its token (asks for the passphrase or
+    PIN). Every command that signs with the intermediate opens it here."""
+    ca = config.ca
+    return load_ca_key(ca.intermediate_key, ca_key_secrets(ca.intermediate_key, ca.pkcs11_module))
+
+
 def open_signer(config: StationConfig) -> DeviceSigner:
-    """The device signer over the configured intermediate (asks for its passphrase)."""
-    return DeviceSigner.from_files(
-        config.ca.intermediate_cert,
-        config.ca.intermediate_key,
-        ca_passphrase(),
+    """The device signer over the configured intermediate."""
+    return DeviceSigner(
+        load_certificate(config.ca.intermediate_cert),
+        open_ca_key(config),
         DeviceProfile.from_config(config),
     )
