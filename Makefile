@@ -20,9 +20,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# Tools the tests use as independent verifiers.
+# Tools the tests use as independent verifiers, and SoftHSM2 (a real PKCS#11 token; each test run
+# makes its own token in a temp dir through SOFTHSM2_CONF, never touching /var/lib/softhsm).
 system-deps:
 	@command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
+	@command -v softhsm2-util >/dev/null || { apt-get update -qq && apt-get install -y -qq softhsm2 >/dev/null; }
 
 demo: venv
 	$(BIN)/station demo

@@ -15,6 +15,8 @@ from typing import Any
 from station.config_reader import TableReader
 from station.errors import ConfigError
 from station.home import StationHome
+from station.pki.keys import KeyRef
+from station.pki.pkcs11_uri import UriError, is_pkcs11_uri, parse_key_uri
 
 #: Curves and RSA sizes AWS IoT Core accepts for device certificates (DESIGN section 4).
 AWS_EC_CURVES = ("P-256", "P-384", "P-521")
@@ -30,7 +32,8 @@ class StationSection:
 
 @dataclass(frozen=True)
 class CaSection:
-    intermediate_key: Path
+    intermediate_key: KeyRef  # a file path, or a pkcs11: URI (RFC 7512) of a token-held key
+    pkcs11_module: str  # PKCS#11 library for token keys whose URI has no module-path; "" if none
     intermediate_cert: Path
     root_cert: Path
 
@@ -93,9 +96,22 @@ def _station(t: TableReader, home: StationHome) -> StationSection:
     return StationSection(id=t.text("id", pattern=r"[A-Za-z0-9._-]{1,32}"), org=t.text("org"))
 
 
+def key_ref(t: TableReader, key: str, default: str, home: StationHome) -> KeyRef:
+    """A CA key reference: a ``pkcs11:`` URI, or a path relative to the home."""
+    value = t.text(key, default)
+    if not is_pkcs11_uri(value):
+        return home.resolve(value or default)
+    try:
+        return parse_key_uri(value)
+    except UriError as e:
+        t.problem(key, str(e))
+        return home.resolve(default)
+
+
 def _ca(t: TableReader, home: StationHome) -> CaSection:
     return CaSection(
-        intermediate_key=home.resolve(t.text("intermediate_key", "ca/intermediate.key.pem")),
+        intermediate_key=key_ref(t, "intermediate_key", "ca/intermediate.key.pem", home),
+        pkcs11_module=t.text("pkcs11_module", ""),
         intermediate_cert=home.resolve(t.text("intermediate_cert", "ca/intermediate.cert.pem")),
         root_cert=home.resolve(t.text("root_cert", "ca/root.cert.pem")),
     )

@@ -17,9 +17,14 @@ id = {station_id}
 org = {org}
 
 [ca]
-# The station intermediate CA key: encrypted PKCS#8 PEM (passphrase from STATION_CA_PASSPHRASE
-# or a prompt). Keep it readable by the station user only (mode 0600).
-intermediate_key = "ca/intermediate.key.pem"
+# The station intermediate CA key: an encrypted PKCS#8 PEM file (passphrase from
+# STATION_CA_PASSPHRASE or a prompt; keep it mode 0600), or a key on a PKCS#11 token / HSM named
+# by an RFC 7512 URI, e.g. "pkcs11:token=station;object=intermediate" (PIN from
+# STATION_PKCS11_PIN or a prompt; the key never leaves the token).
+intermediate_key = {intermediate_key}
+# PKCS#11 module (shared library) for a token key whose URI has no module-path; empty: use
+# STATION_PKCS11_MODULE. E.g. "/usr/lib/softhsm/libsofthsm2.so".
+pkcs11_module = {pkcs11_module}
 # The intermediate CA certificate, sent to boards with their device certificate.
 intermediate_cert = "ca/intermediate.cert.pem"
 # The root CA certificate (public part only; its key belongs offline).
@@ -72,7 +77,44 @@ signer_days = 1825
 """
 
 
-def render_config(station_id: str, org: str) -> str:
+def render_config(
+    station_id: str,
+    org: str,
+    *,
+    intermediate_key: str = "ca/intermediate.key.pem",
+    pkcs11_module: str = "",
+) -> str:
     """The default station.toml for a new station, with every key commented."""
     # json.dumps yields a valid TOML basic string for any text.
-    return _TEMPLATE.format(station_id=json.dumps(station_id), org=json.dumps(org))
+    return _TEMPLATE.format(
+        station_id=json.dumps(station_id),
+        org=json.dumps(org),
+        intermediate_key=json.dumps(intermediate_key),
+        pkcs11_module=json.dumps(pkcs11_module),
+    )
+
+
+def set_ca_key(text: str, key: str, value: str) -> str:
+    """``text`` with ``key = ...`` in its ``[ca]`` table set to ``value`` (added if missing);
+    comments and everything else are kept."""
+    lines = text.splitlines(keepends=True)
+    table, start, done = "", None, False
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            if table == "ca" and not done:
+                lines.insert(i, f"{key} = {json.dumps(value)}\n")
+                done = True
+                break
+            table = stripped[1:-1].strip()
+            start = i if table == "ca" else start
+        elif table == "ca" and stripped.split("=", 1)[0].strip() == key:
+            lines[i] = f"{key} = {json.dumps(value)}\n"
+            done = True
+            break
+    if not done:
+        if start is None:
+            lines.append(f"\n[ca]\n{key} = {json.dumps(value)}\n")
+        else:
+            lines.append(f"{key} = {json.dumps(value)}\n")
+    return "".join(lines)

@@ -87,9 +87,9 @@ def station_cpu(work: Path, boards: int) -> list[Figure]:
 
 
 def _cpu_per_board(
-    home: Path, passphrase: str, device: str, mtu: int, boards: int, work: Path
+    home: Path, passphrase: str, device: str, mtu: int, boards: int, work: Path, *, pin: str = ""
 ) -> tuple[float, float]:
-    station = open_context(home, passphrase, key_preference=(device,))
+    station = open_context(home, passphrase, pin=pin, key_preference=(device,))
     state = work / f"cpu-boards-{home.name}-{device}-{mtu}"
     try:
         with SimProcess(boards, state, ("no-boot-chatter",), mtu=mtu) as urls:

@@ -12,16 +12,26 @@ from station.audit import AuditDB
 from station.config import load_config
 from station.engine.station import StationContext
 from station.home import StationHome
+from station.pki.ca import load_certificate
+from station.pki.keys import KeySecrets, load_ca_key
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
 
-def make_home(path: Path, *, intermediate_key: str = "ec-p256") -> str:
-    """``station init`` into ``path``; returns the CA passphrase (kept in memory, never argv)."""
+def make_home(
+    path: Path,
+    *,
+    intermediate_key: str = "ec-p256",
+    pkcs11_uri: str = "",
+    env: dict[str, str] | None = None,
+) -> str:
+    """``station init`` into ``path`` (intermediate key on a token if ``pkcs11_uri``); returns
+    the CA passphrase (kept in memory, never argv)."""
     passphrase = secrets.token_urlsafe(24)
     env = {
         **os.environ,
+        **(env or {}),
         "STATION_CA_PASSPHRASE": passphrase,
         "STATION_ROOT_PASSPHRASE": secrets.token_urlsafe(24),
     }
@@ -39,6 +49,7 @@ def make_home(path: Path, *, intermediate_key: str = "ec-p256") -> str:
             "bench-1",
             "--intermediate-key",
             intermediate_key,
+            *(["--pkcs11", pkcs11_uri] if pkcs11_uri else []),
         ],
         env=env,
         check=True,
@@ -49,12 +60,21 @@ def make_home(path: Path, *, intermediate_key: str = "ec-p256") -> str:
 
 
 def open_context(
-    home: Path, passphrase: str, audit: AuditDB | None = None, **overrides: object
+    home: Path,
+    passphrase: str,
+    audit: AuditDB | None = None,
+    *,
+    pin: str = "",
+    **overrides: object,
 ) -> StationContext:
+    """A station context over a bench home; ``pin`` opens a token-held intermediate key."""
     config = load_config(StationHome(home))
     profile = DeviceProfile.from_config(config)
-    signer = DeviceSigner.from_files(
-        config.ca.intermediate_cert, config.ca.intermediate_key, passphrase, profile
+    key_secrets = KeySecrets(passphrase=passphrase, pin=pin, module=config.ca.pkcs11_module)
+    signer = DeviceSigner(
+        load_certificate(config.ca.intermediate_cert),
+        load_ca_key(config.ca.intermediate_key, key_secrets),
+        profile,
     )
     return StationContext(
         station_id=config.station.id,

@@ -15,6 +15,7 @@ from station.bench.audit_scale import audit_at_scale
 from station.bench.cycles import cycle_vs_physics, scaling, station_cpu
 from station.bench.figures import Figure, table
 from station.bench.soak import soak
+from station.bench.tokens import token_vs_file
 from station.commands.options import json_option
 
 
@@ -23,6 +24,7 @@ def _figures(quick: bool, log: bool) -> list[Figure]:
         ("cycle vs physics", cycle_vs_physics),
         ("station CPU per board", lambda w: station_cpu(w, 5 if quick else 20)),
         ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32))),
+        ("token vs file key", lambda w: token_vs_file(w, 5 if quick else 20)),
         ("audit at scale", lambda w: audit_at_scale(w, 20_000 if quick else 1_000_000)),
     ]
     figures: list[Figure] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -11,15 +12,23 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from station.audit import NewEvent
-from station.commands.loaders import config_of, event_context, home_of, open_audit
-from station.commands.options import ca_days_option, json_option, key_type_option
-from station.commands.passphrases import ca_passphrase, root_passphrase
-from station.config import StationConfig
+from station.commands.loaders import (
+    config_of,
+    event_context,
+    home_of,
+    open_audit,
+    open_ca_key,
+)
+from station.commands.options import ca_days_option, json_option, key_type_option, pkcs11_option
+from station.commands.passphrases import ca_key_secrets, root_passphrase
+from station.config import StationConfig, parse_config
+from station.config_template import set_ca_key
 from station.files import replace_file
 from station.pki import ca_store
 from station.pki.aws import verification_certificate
 from station.pki.ca import load_certificate
-from station.pki.keys import KeySpec, describe_public_key, load_private_key
+from station.pki.keys import KeyRef, KeySecrets, KeySpec, describe_public_key, load_private_key
+from station.pki.pkcs11_uri import Pkcs11Uri
 from station.pki.serials import random_serial, serial_hex
 from station.pki.signer import utc_now
 
@@ -28,13 +37,27 @@ FILE = click.Path(dir_okay=False, path_type=Path)
 EXISTING = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
-def _paths(config: StationConfig) -> ca_store.IntermediatePaths:
+def _paths(config: StationConfig, key: KeyRef | None = None) -> ca_store.IntermediatePaths:
     return ca_store.IntermediatePaths(
-        config.ca.intermediate_key,
+        key or config.ca.intermediate_key,
         config.ca.intermediate_cert,
         config.ca.root_cert,
         config.home.ca_dir / "intermediate.csr.pem",
     )
+
+
+def _point_config_at(config: StationConfig, uri: Pkcs11Uri, secrets: KeySecrets) -> None:
+    """Make station.toml name the token key (and the module used, if nothing names one yet)."""
+    path = config.home.config
+    text = set_ca_key(path.read_text(encoding="utf-8"), "intermediate_key", str(uri))
+    if uri.module_path is None and not config.ca.pkcs11_module and secrets.module:
+        text = set_ca_key(text, "pkcs11_module", secrets.module)
+    parse_config(tomllib.loads(text), config.home, str(path))  # never write a broken file
+    replace_file(path, text.encode("utf-8"))
+
+
+def _key_ref(config: StationConfig, uri: Pkcs11Uri | None) -> KeyRef:
+    return uri if uri is not None else config.ca.intermediate_key
 
 
 def _record(config: StationConfig, kind: str, cert: x509.Certificate) -> None:
@@ -87,25 +110,38 @@ def create_root(ctx: click.Context, key_type: KeySpec, days: int, out_dir: Path 
 @click.option("--root-key", type=EXISTING, required=True, help="Root CA key (encrypted PEM).")
 @key_type_option("--key-type", "ec-p256", "Intermediate key type.")
 @ca_days_option("--days", 5475, "Validity in days (capped at the root's).")
+@pkcs11_option
 @click.pass_context
 def create_intermediate(
-    ctx: click.Context, root_cert: Path, root_key: Path, key_type: KeySpec, days: int
+    ctx: click.Context,
+    root_cert: Path,
+    root_key: Path,
+    key_type: KeySpec,
+    days: int,
+    pkcs11_uri: Pkcs11Uri | None,
 ) -> None:
-    """Create the station intermediate key and certificate, signed by the given root."""
+    """Create the station intermediate key and certificate, signed by the given root.
+
+    With --pkcs11 the key is generated on the token and station.toml is pointed at it.
+    """
     config = config_of(ctx)
     root = load_certificate(root_cert)
     key = load_private_key(root_key, root_passphrase())
+    ref = _key_ref(config, pkcs11_uri)
+    secrets = ca_key_secrets(ref, config.ca.pkcs11_module, new=True)
     cert = ca_store.create_intermediate(
-        _paths(config),
+        _paths(config, ref),
         root,
         key,
         config.station.org,
         config.station.id,
         key_type,
         days,
-        ca_passphrase(new=True),
+        secrets,
         utc_now(),
     )
+    if pkcs11_uri is not None:
+        _point_config_at(config, pkcs11_uri, secrets)
     _record(config, "CA_INTERMEDIATE_CREATED", cert)
     click.echo(
         f"Intermediate CA {cert.subject.rfc4514_string()} written to {config.ca.intermediate_cert}"
@@ -115,18 +151,24 @@ def create_intermediate(
 @ca.command("intermediate-csr")
 @key_type_option("--key-type", "ec-p256", "Intermediate key type (when the key is created).")
 @click.option("--out", type=FILE, help="Also write the CSR here.")
+@pkcs11_option
 @click.pass_context
-def intermediate_csr(ctx: click.Context, key_type: KeySpec, out: Path | None) -> None:
-    """Write a CSR for the station intermediate, for an external root to sign."""
+def intermediate_csr(
+    ctx: click.Context, key_type: KeySpec, out: Path | None, pkcs11_uri: Pkcs11Uri | None
+) -> None:
+    """Write a CSR for the station intermediate, for an external root to sign.
+
+    With --pkcs11 the key is on the token (generated there if missing) and station.toml is
+    pointed at it.
+    """
     config = config_of(ctx)
-    paths = _paths(config)
-    csr = ca_store.intermediate_csr(
-        paths,
-        config.station.org,
-        config.station.id,
-        key_type,
-        ca_passphrase(new=not paths.key.exists()),
-    )
+    ref = _key_ref(config, pkcs11_uri)
+    paths = _paths(config, ref)
+    new = isinstance(ref, Path) and not ref.exists()
+    secrets = ca_key_secrets(ref, config.ca.pkcs11_module, new=new)
+    csr = ca_store.intermediate_csr(paths, config.station.org, config.station.id, key_type, secrets)
+    if pkcs11_uri is not None:
+        _point_config_at(config, pkcs11_uri, secrets)
     if out:
         replace_file(out, csr.public_bytes(serialization.Encoding.PEM))
     click.echo(f"Intermediate CSR written to {out or paths.csr}")
@@ -139,7 +181,8 @@ def intermediate_csr(ctx: click.Context, key_type: KeySpec, out: Path | None) ->
 def import_intermediate(ctx: click.Context, cert: Path, root_cert: Path) -> None:
     """Install an intermediate certificate signed by an external root, after checking it."""
     config = config_of(ctx)
-    installed = ca_store.import_intermediate(_paths(config), cert, root_cert, ca_passphrase())
+    secrets = ca_key_secrets(config.ca.intermediate_key, config.ca.pkcs11_module)
+    installed = ca_store.import_intermediate(_paths(config), cert, root_cert, secrets)
     _record(config, "CA_INTERMEDIATE_IMPORTED", installed)
     click.echo(f"Intermediate CA {installed.subject.rfc4514_string()} installed")
 
@@ -165,6 +208,12 @@ def _describe(path: Path) -> dict[str, Any]:
     }
 
 
+def _describe_key(ref: KeyRef) -> dict[str, Any]:
+    if isinstance(ref, Pkcs11Uri):  # presence needs the PIN; `station crl` or `sign` checks it
+        return {"uri": str(ref), "token": ref.token, "object": ref.object}
+    return {"path": str(ref), "present": ref.exists()}
+
+
 @ca.command("show")
 @json_option
 @click.pass_context
@@ -175,10 +224,7 @@ def show(ctx: click.Context, as_json: bool) -> None:
         "station_id": config.station.id,
         "intermediate": _describe(config.ca.intermediate_cert),
         "root": _describe(config.ca.root_cert),
-        "intermediate_key": {
-            "path": str(config.ca.intermediate_key),
-            "present": config.ca.intermediate_key.exists(),
-        },
+        "intermediate_key": _describe_key(config.ca.intermediate_key),
     }
     if as_json:
         click.echo(json.dumps(info, indent=2))
@@ -199,7 +245,7 @@ def aws_verification_cert(ctx: click.Context, registration_code: str, out: Path 
     AWS IoT in DEFAULT mode."""
     config = config_of(ctx)
     issuer = load_certificate(config.ca.intermediate_cert)
-    key = load_private_key(config.ca.intermediate_key, ca_passphrase())
+    key = open_ca_key(config)
     cert = verification_certificate(
         issuer, key, registration_code, now=utc_now(), serial=random_serial()
     )

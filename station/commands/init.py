@@ -8,14 +8,15 @@ import click
 
 from station.audit import AuditDB, NewEvent
 from station.commands.loaders import event_context, home_of
-from station.commands.options import ca_days_option, key_type_option
-from station.commands.passphrases import ca_passphrase, root_passphrase
+from station.commands.options import ca_days_option, key_type_option, pkcs11_option
+from station.commands.passphrases import ca_key_secrets, root_passphrase, token_module
 from station.config import parse_config
 from station.config_template import render_config
 from station.errors import ConfigError
 from station.files import write_new_file
 from station.pki import ca_store
 from station.pki.keys import KeySpec
+from station.pki.pkcs11_uri import Pkcs11Uri
 from station.pki.signer import utc_now
 
 ROOT_WARNING = (
@@ -38,6 +39,7 @@ ROOT_WARNING = (
     help="Do not create a root: make the intermediate key and a CSR for your own root to sign, "
     "then run `station ca import-intermediate`.",
 )
+@pkcs11_option
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -48,15 +50,24 @@ def init(
     root_days: int,
     intermediate_days: int,
     external_root: bool,
+    pkcs11_uri: Pkcs11Uri | None,
 ) -> None:
     """Create a station home: station.toml, root and intermediate CA, empty audit database.
 
     Passphrases come from STATION_ROOT_PASSPHRASE and STATION_CA_PASSPHRASE, or are asked for.
+    With --pkcs11 the intermediate key is generated on the token (PIN from STATION_PKCS11_PIN
+    or asked for) and station.toml names it.
     """
     home = home_of(ctx)
     if home.config.exists():
         raise ConfigError(f"{home.config} exists: {home.root} is already a station home")
-    text = render_config(station_id, org)
+    if pkcs11_uri is None:
+        text = render_config(station_id, org)
+    else:  # record the module used unless the URI names it
+        module = "" if pkcs11_uri.module_path else token_module("")
+        text = render_config(
+            station_id, org, intermediate_key=str(pkcs11_uri), pkcs11_module=module
+        )
     config = parse_config(tomllib.loads(text), home, f"station.toml for {home.root}")
     paths = ca_store.IntermediatePaths(
         config.ca.intermediate_key,
@@ -66,10 +77,11 @@ def init(
     )
     now = utc_now()
     if external_root:
-        ca_store.intermediate_csr(paths, org, station_id, intermediate_key, ca_passphrase(new=True))
+        secrets = ca_key_secrets(paths.key, config.ca.pkcs11_module, new=True)
+        ca_store.intermediate_csr(paths, org, station_id, intermediate_key, secrets)
     else:
         root_pass = root_passphrase(new=True)
-        ca_pass = ca_passphrase(new=True)
+        secrets = ca_key_secrets(paths.key, config.ca.pkcs11_module, new=True)
         root, key = ca_store.create_root(
             home.offline_root_key, home.offline_root_cert, org, root_key, root_days, root_pass, now
         )
@@ -81,7 +93,7 @@ def init(
             station_id,
             intermediate_key,
             intermediate_days,
-            ca_pass,
+            secrets,
             now,
         )
     with AuditDB.open(home.audit_db) as audit:

@@ -8,10 +8,12 @@ import click
 
 from station.audit import AuditDB, EventContext
 from station.cli import CliContext
-from station.commands.passphrases import audit_passphrase, ca_passphrase
+from station.commands.passphrases import audit_passphrase, ca_key_secrets
 from station.config import StationConfig, load_config
 from station.home import StationHome
 from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create
+from station.pki.ca import load_certificate
+from station.pki.keys import CaPrivateKey, load_ca_key
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
@@ -48,12 +50,18 @@ def event_context(config: StationConfig, operator: str | None = None) -> EventCo
     return EventContext(station_id=config.station.id, operator=operator)
 
 
+def open_ca_key(config: StationConfig) -> CaPrivateKey:
+    """The station intermediate's key, from its file or its token (asks for the passphrase or
+    PIN). Every command that signs with the intermediate opens it here."""
+    ca = config.ca
+    return load_ca_key(ca.intermediate_key, ca_key_secrets(ca.intermediate_key, ca.pkcs11_module))
+
+
 def open_signer(config: StationConfig) -> DeviceSigner:
-    """The device signer over the configured intermediate (asks for its passphrase)."""
-    return DeviceSigner.from_files(
-        config.ca.intermediate_cert,
-        config.ca.intermediate_key,
-        ca_passphrase(),
+    """The device signer over the configured intermediate."""
+    return DeviceSigner(
+        load_certificate(config.ca.intermediate_cert),
+        open_ca_key(config),
         DeviceProfile.from_config(config),
     )
 
@@ -64,9 +72,8 @@ def open_audit_signer(config: StationConfig, now: datetime) -> tuple[AuditSigner
         key=config.export.signer_key,
         cert=config.export.signer_cert,
         intermediate_cert=config.ca.intermediate_cert,
-        intermediate_key=config.ca.intermediate_key,
         org=config.station.org,
         station_id=config.station.id,
         days=config.export.signer_days,
     )
-    return load_or_create(files, audit_passphrase(), ca_passphrase, now)
+    return load_or_create(files, audit_passphrase(), lambda: open_ca_key(config), now)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from station.pki.keys import KeySpec
+from station.pki.pkcs11_uri import Pkcs11Uri, UriError, parse_key_uri
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -16,9 +17,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 if TYPE_CHECKING:  # click >= 8.2 types ParamType by its value; older clicks cannot subscript it
     _ParamType = click.ParamType[KeySpec]
     _TimeParamType = click.ParamType[datetime]
+    _UriParamType = click.ParamType[Pkcs11Uri]
 else:
-    _ParamType = click.ParamType
-    _TimeParamType = click.ParamType
+    _ParamType = _TimeParamType = _UriParamType = click.ParamType
 
 
 class TimeType(_TimeParamType):
@@ -52,6 +53,33 @@ class KeySpecType(_ParamType):
             return KeySpec.parse(str(value))
         except ValueError as e:
             self.fail(str(e), param, ctx)
+
+
+class KeyUriType(_UriParamType):
+    """An RFC 7512 ``pkcs11:`` URI naming a private key on a token."""
+
+    name = "PKCS11-URI"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Pkcs11Uri:
+        if isinstance(value, Pkcs11Uri):
+            return value
+        try:
+            return parse_key_uri(str(value))
+        except UriError as e:
+            self.fail(str(e), param, ctx)
+
+
+pkcs11_option = click.option(
+    "--pkcs11",
+    "pkcs11_uri",
+    type=KeyUriType(),
+    default=None,
+    help="Generate the intermediate key on a PKCS#11 token, non-extractable, e.g. "
+    "'pkcs11:token=station;object=intermediate' (PIN from STATION_PKCS11_PIN or a prompt; "
+    "module from the URI's module-path, [ca] pkcs11_module or STATION_PKCS11_MODULE).",
+)
 
 
 def key_type_option(name: str, default: str, help_text: str) -> Callable[[F], F]:

@@ -9,13 +9,17 @@ from pathlib import Path
 import click
 from cryptography.hazmat.primitives import serialization
 
-from station.commands.loaders import config_of, event_context, open_audit, operator_option
-from station.commands.passphrases import ca_passphrase
+from station.commands.loaders import (
+    config_of,
+    event_context,
+    open_audit,
+    open_ca_key,
+    operator_option,
+)
 from station.files import replace_file
 from station.pki.ca import load_certificate
 from station.pki.crl import REASONS, RevokedEntry, build_crl
 from station.pki.errors import PkiError
-from station.pki.keys import load_private_key
 from station.pki.serials import parse_serial, serial_hex
 from station.pki.signer import utc_now
 
@@ -53,7 +57,7 @@ def crl(ctx: click.Context, out: Path | None, der: bool, operator: str | None) -
     """Sign a new CRL with the station intermediate, listing every revoked certificate."""
     config = config_of(ctx)
     issuer = load_certificate(config.ca.intermediate_cert)
-    key = load_private_key(config.ca.intermediate_key, ca_passphrase())
+    key = open_ca_key(config)
     now = utc_now()
     with open_audit(config) as audit:
         entries = [

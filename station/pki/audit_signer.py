@@ -114,7 +114,6 @@ class SignerFiles:
     key: Path
     cert: Path
     intermediate_cert: Path
-    intermediate_key: Path
     org: str
     station_id: str
     days: int
@@ -123,12 +122,13 @@ class SignerFiles:
 def load_or_create(
     files: SignerFiles,
     signer_passphrase: str,
-    ca_passphrase: Callable[[], str],
+    issuer_key: Callable[[], CaPrivateKey],
     now: datetime,
 ) -> tuple[AuditSigner, bool]:
     """The audit signer, issued by the intermediate on first use; returns (signer, created).
 
-    ``ca_passphrase`` is asked only when a new certificate must be issued.
+    ``issuer_key`` opens the intermediate's key (a file or a token) only when a new certificate
+    must be issued.
     """
     intermediate = load_certificate(files.intermediate_cert)
     if files.cert.exists() and files.key.exists():
@@ -147,11 +147,10 @@ def load_or_create(
             f"only one of {files.key} and {files.cert} exists; restore the other or move both "
             "away to issue a new audit-signing certificate"
         )
-    issuer_key = load_private_key(files.intermediate_key, ca_passphrase())
     key = ec.generate_private_key(ec.SECP256R1())
     cert = build_signer_certificate(
         intermediate,
-        issuer_key,
+        issuer_key(),
         key.public_key(),
         signer_name(files.org, files.station_id),
         now=now,

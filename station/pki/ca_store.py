@@ -1,7 +1,8 @@
-"""CA material on disk: the file-level steps of `station init` and `station ca ...`.
+"""CA material: the storage steps of `station init` and `station ca ...`.
 
-Keys are written encrypted (PKCS#8, mode 0600) and never overwritten; certificates are public.
-The certificate logic itself is in :mod:`station.pki.ca`.
+Keys are written encrypted (PKCS#8, mode 0600) and never overwritten, or generated on a PKCS#11
+token they never leave; certificates are public files. The certificate logic itself is in
+:mod:`station.pki.ca`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from cryptography.hazmat.primitives import serialization
 
 from station.files import write_new_file
 from station.pki import ca
-from station.pki.errors import CaMismatch
+from station.pki.errors import CaKeyMissing, CaMismatch
 from station.pki.keys import (
     CaPrivateKey,
+    KeyRef,
+    KeySecrets,
     KeySpec,
     check_passphrase,
+    create_ca_key,
     generate_private_key,
-    load_private_key,
+    load_ca_key,
     save_private_key,
 )
 from station.pki.serials import random_serial
@@ -38,7 +42,7 @@ def cert_pem(cert: x509.Certificate) -> bytes:
 class IntermediatePaths:
     """Where the station keeps its intermediate key and certificate and the root certificate."""
 
-    key: Path
+    key: KeyRef
     cert: Path
     root_cert: Path
     csr: Path
@@ -85,15 +89,17 @@ def create_intermediate(
     station_id: str,
     spec: KeySpec,
     days: int,
-    passphrase: str,
+    secrets: KeySecrets,
     now: datetime,
 ) -> x509.Certificate:
-    """Generate the station intermediate key and have the root sign its certificate."""
-    check_passphrase(passphrase)
+    """Generate the station intermediate key (file or token) and have the root sign its
+    certificate."""
     ca.require_key_matches(root_cert, root_key.public_key(), "the root")
-    if paths.key.exists() or paths.cert.exists():
-        raise CaMismatch(f"a station intermediate already exists ({paths.key}); move it away first")
-    key = generate_private_key(spec)
+    if paths.cert.exists() or (isinstance(paths.key, Path) and paths.key.exists()):
+        raise CaMismatch(
+            f"a station intermediate already exists ({paths.cert}); move it away first"
+        )
+    key = create_ca_key(paths.key, spec, secrets)
     cert = ca.build_intermediate(
         root_cert,
         root_key,
@@ -103,22 +109,19 @@ def create_intermediate(
         random_serial(),
     )
     ca.check_intermediate(cert, key.public_key(), root_cert)
-    save_private_key(paths.key, key, passphrase)
     write_new_file(paths.cert, cert_pem(cert), 0o644)
     install_root_cert(paths, root_cert)
     return cert
 
 
 def intermediate_csr(
-    paths: IntermediatePaths, org: str, station_id: str, spec: KeySpec, passphrase: str
+    paths: IntermediatePaths, org: str, station_id: str, spec: KeySpec, secrets: KeySecrets
 ) -> x509.CertificateSigningRequest:
     """A CSR for the station intermediate, for an external root; creates the key if needed."""
-    if paths.key.exists():
-        key = load_private_key(paths.key, passphrase)
-    else:
-        check_passphrase(passphrase)
-        key = generate_private_key(spec)
-        save_private_key(paths.key, key, passphrase)
+    try:
+        key = load_ca_key(paths.key, secrets)
+    except CaKeyMissing:
+        key = create_ca_key(paths.key, spec, secrets)
     csr = ca.build_intermediate_csr(key, ca.intermediate_name(org, station_id))
     paths.csr.parent.mkdir(parents=True, exist_ok=True)
     paths.csr.write_bytes(csr.public_bytes(PEM))
@@ -126,13 +129,13 @@ def intermediate_csr(
 
 
 def import_intermediate(
-    paths: IntermediatePaths, cert_file: Path, root_file: Path, passphrase: str
+    paths: IntermediatePaths, cert_file: Path, root_file: Path, secrets: KeySecrets
 ) -> x509.Certificate:
     """Install an intermediate certificate issued by an external root, after checking that it
     matches our key, is a proper CA certificate, and was signed by that root."""
     cert = ca.load_certificate(cert_file)
     root = ca.load_certificate(root_file)
-    key = load_private_key(paths.key, passphrase)
+    key = load_ca_key(paths.key, secrets)
     ca.check_intermediate(cert, key.public_key(), root)
     if paths.cert.exists():
         raise CaMismatch(f"{paths.cert} exists already; move it away to install a new one")

@@ -17,6 +17,28 @@ class KeyFileError(PkiError):
     """A key or certificate file is missing, unreadable or not what it should be."""
 
 
+class CaKeyMissing(KeyFileError):
+    """The CA key is not there: no key file, or no such object on the token."""
+
+
+class TokenError(PkiError):
+    """A PKCS#11 token could not be reached or refused an operation."""
+
+
+class TokenModuleError(TokenError):
+    """No PKCS#11 module is configured, or it cannot be loaded (configuration: exit code 2)."""
+
+    exit_code = 2
+
+
+class WrongPin(TokenError):
+    """The token refused the PIN."""
+
+
+class KeyNotExportable(PkiError, TypeError):
+    """Someone asked a token-held key for its private value; the token never gives it out."""
+
+
 class CaMismatch(PkiError):
     """A CA certificate does not belong to its key, or is not a proper CA certificate."""
 

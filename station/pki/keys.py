@@ -1,4 +1,5 @@
-"""Key types, key generation, and CA key files (encrypted PKCS#8, created with mode 0600).
+"""Key types, key generation, CA key files (encrypted PKCS#8, created with mode 0600), and the
+one seam every CA signer loads its key through: :func:`load_ca_key`.
 
 Everything above this module handles keys as `cryptography` objects (:data:`CaPrivateKey`):
 a PKCS#11-backed key is a subclass of the same abstract classes, so no code may assume a file.
@@ -7,19 +8,22 @@ a PKCS#11-backed key is a subclass of the same abstract classes, so no code may 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from station.files import write_new_file
-from station.pki.errors import KeyFileError, PkiError, WrongPassphrase
+from station.pki.errors import CaKeyMissing, KeyFileError, PkiError, WrongPassphrase
+from station.pki.pkcs11_uri import Pkcs11Uri
 
 #: A private key that can sign certificates and CRLs.
 CaPrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 #: A public key the station can certify.
 CertifiablePublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
+#: Where a CA key lives: an encrypted PKCS#8 file, or an object on a PKCS#11 token.
+KeyRef = Path | Pkcs11Uri
 
 #: Curve names as written in station.toml and on the command line, and their objects.
 CURVES: dict[str, type[ec.EllipticCurve]] = {
@@ -116,6 +120,8 @@ def load_private_key(path: Path, passphrase: str) -> CaPrivateKey:
     """Read an encrypted PKCS#8 CA key; a wrong passphrase is a :class:`WrongPassphrase`."""
     try:
         data = path.read_bytes()
+    except FileNotFoundError as e:
+        raise CaKeyMissing(f"cannot read CA key {path}: it does not exist") from e
     except OSError as e:
         raise KeyFileError(f"cannot read CA key {path}: {e.strerror}") from e
     try:
@@ -129,4 +135,46 @@ def load_private_key(path: Path, passphrase: str) -> CaPrivateKey:
         raise KeyFileError(f"{path} is not an encrypted PKCS#8 PEM private key") from e
     if not isinstance(key, ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
         raise KeyFileError(f"{path} holds a {type(key).__name__}; CA keys must be EC or RSA")
+    return key
+
+
+@dataclass(frozen=True)
+class KeySecrets:
+    """What unlocks a CA key: a passphrase for a file, a PIN (and module) for a token.
+
+    ``module`` is the PKCS#11 library to load when the key URI has no ``module-path``.
+    """
+
+    passphrase: str = field(default="", repr=False)
+    pin: str = field(default="", repr=False)
+    module: str = ""
+
+
+def describe_key_ref(ref: KeyRef) -> str:
+    """The key's place for messages and `ca show`: a path or the URI."""
+    return str(ref)
+
+
+def load_ca_key(ref: KeyRef, secrets: KeySecrets) -> CaPrivateKey:
+    """Open a CA key wherever it lives; every signer (certificates, CRLs, the audit export)
+    gets its key here. A token key signs on the token and cannot be exported."""
+    if isinstance(ref, Pkcs11Uri):
+        from station.pki.token_keys import open_token_key  # loads the PKCS#11 binding
+
+        return open_token_key(ref, secrets.pin, secrets.module)
+    return load_private_key(ref, secrets.passphrase)
+
+
+def create_ca_key(ref: KeyRef, spec: KeySpec, secrets: KeySecrets) -> CaPrivateKey:
+    """Generate a new CA key where ``ref`` says: an encrypted file (refusing to overwrite one),
+    or a non-extractable key pair on the token."""
+    if isinstance(ref, Pkcs11Uri):
+        from station.pki.token_keys import create_token_key
+
+        return create_token_key(ref, spec, secrets.pin, secrets.module)
+    check_passphrase(secrets.passphrase)
+    if ref.exists():
+        raise KeyFileError(f"a CA key already exists at {ref}; move it away first")
+    key = generate_private_key(spec)
+    save_private_key(ref, key, secrets.passphrase)
     return key

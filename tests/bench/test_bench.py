@@ -32,6 +32,7 @@ def test_quick_bench_reports_every_figure_with_its_target() -> None:
         "cycle / (wire + board compute)",
         "station CPU / board",
         "scaling, 4 slots",
+        "station CPU / board, token key",
         "per-board wall",
         "audit verify chain",
     ):
