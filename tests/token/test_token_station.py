@@ -154,6 +154,29 @@ def test_provision_command_signs_on_the_token(
     assert result.stdout.startswith("PASS")
 
 
+def test_audit_export_is_signed_through_the_token_key(
+    token_home: Path, token_env: dict[str, str], make_board: MakeBoard, tmp_path: Path
+) -> None:
+    """The audit-signing certificate is issued by the token-held intermediate; the signed
+    manifest verifies with openssl against the station root."""
+    board = make_board()
+    assert station(token_env, token_home, "provision", "--port", board.url).returncode == 0
+    out = tmp_path / "export"
+    env = {**token_env, "STATION_AUDIT_PASSPHRASE": "audit-signer-pass"}
+    result = station(env, token_home, "audit", "export", "--out", out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    root = token_home / "offline-root" / "root.cert.pem"
+    cms = subprocess.run(
+        ["openssl", "cms", "-verify", "-binary", "-content", str(out / "manifest.json"),
+         "-inform", "DER", "-in", str(out / "manifest.json.p7s"), "-CAfile", str(root),
+         "-purpose", "any", "-out", "/dev/null"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "Verification successful" in cms.stderr, cms.stderr
+    verify = station(token_env, token_home, "audit", "verify-export", out)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
 def test_ca_create_intermediate_on_the_token(token_env: dict[str, str], tmp_path: Path) -> None:
     """A home made for an external root, then given a token intermediate from a local root."""
     home = tmp_path / "home"
