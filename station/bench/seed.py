@@ -19,28 +19,13 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-from station.audit.chain import GENESIS, canonical_data, event_hash
+from station.audit.chain import GENESIS, HASHED_COLUMNS, canonical_data, event_hash
 from station.audit.records import timestamp
 
 BATCH = 5000
 #: Board i of a seeded database was provisioned at SEED_START + i seconds.
 SEED_START = datetime(2026, 1, 1, tzinfo=UTC)
-_EVENT_COLUMNS = (
-    "seq",
-    "at",
-    "kind",
-    "station_id",
-    "operator",
-    "slot",
-    "port",
-    "board_uid",
-    "serial",
-    "code",
-    "text",
-    "data",
-    "prev_hash",
-    "hash",
-)
+_EVENT_COLUMNS = (*HASHED_COLUMNS, "hash")
 
 
 def _variants(template: x509.Certificate) -> Iterator[tuple[str, str, str]]:

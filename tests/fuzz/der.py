@@ -10,6 +10,8 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
+from station.audit.der import oid_der
+
 SEQUENCE = 0x30
 SET = 0x31
 INTEGER = 0x02
@@ -48,16 +50,7 @@ def integer(value: int) -> bytes:
 
 def oid_content(arcs: list[int]) -> bytes:
     """OID contents octets; arcs may be arbitrarily large (base-128)."""
-    first = arcs[0] * 40 + arcs[1]
-    out = bytearray()
-    for arc in [first, *arcs[2:]]:
-        chunk = [arc & 0x7F]
-        arc >>= 7
-        while arc:
-            chunk.append(0x80 | (arc & 0x7F))
-            arc >>= 7
-        out += bytes(reversed(chunk))
-    return bytes(out)
+    return oid_der(".".join(map(str, arcs)))
 
 
 def oid(dotted: str) -> bytes:
