@@ -1,7 +1,7 @@
 """station.toml: read once into frozen dataclasses; unknown keys rejected; all problems at once.
 
-Each top-level table has its own reader in :data:`SECTIONS`; later issues add ``[jig]``,
-``[audit]`` and ``[qa]`` by adding a dataclass, a reader and a field on :class:`StationConfig`.
+Each top-level table has its own reader in :data:`SECTIONS`; later issues add ``[audit]``
+and ``[qa]`` by adding a dataclass, a reader and a field on :class:`StationConfig`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from station.config_reader import TableReader
 from station.errors import ConfigError
 from station.home import StationHome
+from station.jig import JigSection, read_jig
 
 #: Curves and RSA sizes AWS IoT Core accepts for device certificates (DESIGN section 4).
 AWS_EC_CURVES = ("P-256", "P-384", "P-521")
@@ -69,6 +70,7 @@ class StationConfig:
     profile: ProfileSection
     policy: PolicySection
     crl: CrlSection
+    jig: JigSection
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:
@@ -142,7 +144,14 @@ def _crl(t: TableReader, home: StationHome) -> CrlSection:
 
 
 #: Top-level tables, in file order. Required tables must be present.
-SECTIONS = {"station": _station, "ca": _ca, "profile": _profile, "policy": _policy, "crl": _crl}
+SECTIONS = {
+    "station": _station,
+    "ca": _ca,
+    "profile": _profile,
+    "policy": _policy,
+    "crl": _crl,
+    "jig": read_jig,
+}
 REQUIRED = ("station",)
 
 

@@ -53,6 +53,27 @@ max_csr_bytes = 16384
 next_update_hours = 168
 # Where `station crl` writes the current CRL (PEM).
 path = "crl/station.crl.pem"
+
+[jig]
+# How a cycle starts once a board answers HELLO on a slot: "auto" (at once) or "key" (the
+# operator presses S on the slot).
+start = "auto"
+# Ask for the board's label (a barcode scanner types it, then Enter) before each cycle; the cycle
+# stops before KEYGEN when the board reports another id.
+label_scan = false
+# Milliseconds between looks at a slot for a new board.
+poll_ms = 500
+# One table per slot, in the order the screen shows them. A slot's port is a URL, or the USB
+# adapter's vid:pid plus its serial number and/or physical location (see `station ports`), so a
+# re-plugged adapter keeps its slot. Examples: fixtures/jigs/*.toml in the source tree.
+# [jig.slots.1]
+# url = "/dev/ttyUSB0"
+# [jig.slots.2]
+# usb = "0403:6001"
+# serial_number = "FT4ABC12"
+# [jig.slots.3]
+# usb = "0403:6011"
+# location = "1-1.4:1.2"
 """
 
 
