@@ -65,6 +65,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim",
     "probe",
     "demo",
+    "tui",
 )
 
 

@@ -8,7 +8,9 @@ from station.audit import AuditDB, EventContext
 from station.cli import CliContext
 from station.commands.passphrases import ca_passphrase
 from station.config import StationConfig, load_config
+from station.engine.station import StationContext
 from station.home import StationHome
+from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
@@ -52,4 +54,18 @@ def open_signer(config: StationConfig) -> DeviceSigner:
         config.ca.intermediate_key,
         ca_passphrase(),
         DeviceProfile.from_config(config),
+    )
+
+
+def station_context(
+    config: StationConfig, audit: AuditDB, signer: DeviceSigner, *, timeout: float = 2.0
+) -> StationContext:
+    """What the engine needs from this station, for cycles on its slots."""
+    return StationContext(
+        station_id=config.station.id,
+        signer=signer,
+        policy=CsrPolicy.from_config(config),
+        profile=DeviceProfile.from_config(config),
+        audit=audit,
+        request_timeout=timeout,
     )
