@@ -35,7 +35,7 @@ def test_sign_in_then_four_boards_pass_and_the_counters_follow(
             await pilot.press(*"bad id!", "enter")
             assert isinstance(app.screen, SignInScreen), "an invalid id is refused"
             assert app.screen.query_one(Input).value == ""
-            await pilot.press(*"OP17", "enter")
+            await pilot.press(*"OP17", "ctrl+j")  # a scanner ending its code with LF
             await wait_for(
                 pilot,
                 lambda: app.line is not None and set(phases(app).values()) == {Phase.PASSED},

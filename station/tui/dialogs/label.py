@@ -18,7 +18,10 @@ class LabelDialog(ModalScreen[str | None]):
     }
     LabelDialog #title { text-style: bold; margin-bottom: 1; }
     """
-    BINDINGS = [Binding("escape", "cancel", "Not now")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Not now"),
+        Binding("ctrl+j", "submit", show=False, priority=True),  # scanners ending in LF
+    ]
 
     def __init__(self, slot: str) -> None:
         super().__init__()
@@ -34,7 +37,10 @@ class LabelDialog(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        value = self.query_one(Input).value.strip()
         if value:
             self.dismiss(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Center, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Static
@@ -18,7 +19,7 @@ class SignInScreen(Screen[str]):
     DEFAULT_CSS = """
     SignInScreen { align: center middle; }
     SignInScreen Vertical {
-        width: 64; height: auto; padding: 1 3; border: thick $accent; background: $surface;
+        width: 84; height: auto; padding: 1 3; border: thick $accent; background: $surface;
     }
     SignInScreen #station { text-style: bold; margin-bottom: 1; }
     SignInScreen #problem { color: $error; height: 1; }
@@ -40,8 +41,20 @@ class SignInScreen(Screen[str]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
+    BINDINGS = [
+        # Scanners set to end with LF, and Enter typed ahead while the app starts (the tty
+        # turns it into LF), arrive as ctrl+j: treat it as Enter.
+        Binding("ctrl+j", "submit", show=False, priority=True),
+    ]
+
+    def action_submit(self) -> None:
+        self.submit(self.query_one(Input))
+
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        value = event.value.strip()
+        self.submit(event.input)
+
+    def submit(self, field: Input) -> None:
+        value = field.value.strip()
         if OPERATOR_ID.fullmatch(value):
             self.dismiss(value)
             return
@@ -49,4 +62,4 @@ class SignInScreen(Screen[str]):
         problem.update(
             "An operator id is 1-32 letters, digits, '.', '_', '@' or '-'. Scan the badge again."
         )
-        event.input.value = ""
+        field.value = ""
