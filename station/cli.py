@@ -68,6 +68,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sim",
     "probe",
     "demo",
+    "tui",
 )
 
 

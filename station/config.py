@@ -15,6 +15,7 @@ from typing import Any
 from station.config_reader import TableReader
 from station.errors import ConfigError
 from station.home import StationHome
+from station.jig import JigSection, read_jig
 from station.pki.keys import KeyRef
 from station.pki.pkcs11_uri import UriError, is_pkcs11_uri, parse_key_uri
 
@@ -90,6 +91,7 @@ class StationConfig:
     crl: CrlSection
     qa: QaSection
     export: ExportSection
+    jig: JigSection
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:
@@ -196,6 +198,7 @@ SECTIONS = {
     "crl": _crl,
     "qa": _qa,
     "export": _export,
+    "jig": read_jig,
 }
 REQUIRED = ("station",)
 

@@ -74,6 +74,26 @@ signer_key = "ca/audit-signer.key.pem"
 signer_cert = "ca/audit-signer.cert.pem"
 # Validity of a new audit-signing certificate in days (capped at the intermediate's notAfter).
 signer_days = 1825
+[jig]
+# How a cycle starts once a board answers HELLO on a slot: "auto" (at once) or "key" (the
+# operator presses S on the slot).
+start = "auto"
+# Ask for the board's label (a barcode scanner types it, then Enter) before each cycle; the cycle
+# stops before KEYGEN when the board reports another id.
+label_scan = false
+# Milliseconds between looks at a slot for a new board.
+poll_ms = 500
+# One table per slot, in the order the screen shows them. A slot's port is a URL, or the USB
+# adapter's vid:pid plus its serial number and/or physical location (see `station ports`), so a
+# re-plugged adapter keeps its slot. Examples: fixtures/jigs/*.toml in the source tree.
+# [jig.slots.1]
+# url = "/dev/ttyUSB0"
+# [jig.slots.2]
+# usb = "0403:6001"
+# serial_number = "FT4ABC12"
+# [jig.slots.3]
+# usb = "0403:6011"
+# location = "1-1.4:1.2"
 """
 
 

@@ -1,39 +1,34 @@
-"""`station demo`: the station on throwaway virtual boards, nothing to set up."""
+"""`station demo`: the operator's app on a throwaway station with virtual boards on ptys."""
 
 from __future__ import annotations
 
-import sys
-
 import click
 
-from device_protocol import Link, LinkError
-from fixtures.sim import virtual_boards
+from station.line.demo_station import demo_line
 
 
 @click.command()
 @click.option(
-    "--boards", type=click.IntRange(1, 32), default=2, show_default=True, help="How many boards."
+    "--boards", type=click.IntRange(1, 32), default=4, show_default=True, help="How many slots."
 )
-def demo(boards: int) -> None:
-    """Start virtual boards on ptys, probe each one, print what answered, and stop them."""
-    failed = 0
-    with virtual_boards(boards) as sim:
-        click.echo(f"{boards} virtual boards started")
-        for slot, board in enumerate(sim.boards, start=1):
-            console: list[str] = []
-            try:
-                with Link(board.url, on_console=console.append) as link:
-                    info = link.hello()
-            except LinkError as e:
-                failed += 1
-                click.echo(f"slot {slot}: FAIL {e}")
-                continue
-            click.echo(
-                f"slot {slot}: {board.url}  {info.uid}  model {info.model}  fw {info.firmware}  "
-                f"{info.state.value}  keys {','.join(info.key_types)}  mtu {info.mtu}"
-            )
-    click.echo("virtual boards stopped")
-    sys.exit(1 if failed else 0)
+@click.option("--seed", type=int, default=None, help="Fix the virtual boards' timing (testing).")
+def demo(boards: int, seed: int | None) -> None:
+    """The operator's app on virtual boards: sign in with any operator id and watch them pass.
+
+    A throwaway station home (its own CA, passphrases kept in this process only) and virtual
+    boards on ptys; each board that passes is replaced by a fresh one, and a few misbehave so
+    the FAIL path shows. Q twice quits; nothing is left behind.
+    """
+    from station.tui.app import StationApp
+
+    with demo_line(boards, seed=seed) as setup:
+        stats = StationApp(setup).run()
+    if stats is not None:
+        click.echo(
+            f"Demo ended: {stats.passed} passed, {stats.failed} failed; throwaway station removed."
+        )
+    else:
+        click.echo("Demo ended; throwaway station removed.")
 
 
 COMMANDS = (demo,)

@@ -10,10 +10,12 @@ from station.audit import AuditDB, EventContext
 from station.cli import CliContext
 from station.commands.passphrases import audit_passphrase, ca_key_secrets
 from station.config import StationConfig, load_config
+from station.engine.station import StationContext
 from station.home import StationHome
 from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create
 from station.pki.ca import load_certificate
 from station.pki.keys import CaPrivateKey, load_ca_key
+from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
@@ -77,3 +79,17 @@ def open_audit_signer(config: StationConfig, now: datetime) -> tuple[AuditSigner
         days=config.export.signer_days,
     )
     return load_or_create(files, audit_passphrase(), lambda: open_ca_key(config), now)
+
+
+def station_context(
+    config: StationConfig, audit: AuditDB, signer: DeviceSigner, *, timeout: float = 2.0
+) -> StationContext:
+    """What the engine needs from this station, for cycles on its slots."""
+    return StationContext(
+        station_id=config.station.id,
+        signer=signer,
+        policy=CsrPolicy.from_config(config),
+        profile=DeviceProfile.from_config(config),
+        audit=audit,
+        request_timeout=timeout,
+    )

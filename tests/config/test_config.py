@@ -52,13 +52,16 @@ def test_all_problems_reported_at_once_with_key_paths() -> None:
         "profile": {"validity_days": -1, "common_name": "{serial}", "backdate_minutes": "5"},
         "policy": {"ec_curves": ["P-256", "secp256k1"], "rsa_sizes": [1024]},
         "crl": {"next_update_hours": 0},
-        "jig": {},
+        "jig": {"start": "soon", "slots": {"1": {"url": "/dev/ttyUSB0", "usb": "0403:6001"}}},
+        "colour": {},
     }
     with pytest.raises(ConfigError) as info:
         parse_config(data, HOME, "station.toml")
     message = str(info.value)
     for path in (
-        "jig: unknown table",
+        "colour: unknown table",
+        "jig.start: 'soon'",
+        "jig.slots.1.url: give exactly one of url or usb",
         "station.id:",
         "station.org: required",
         "station.colour: unknown key",
@@ -70,7 +73,7 @@ def test_all_problems_reported_at_once_with_key_paths() -> None:
         "crl.next_update_hours: 0 is out of range",
     ):
         assert path in message
-    assert "10 problem(s)" in message
+    assert "12 problem(s)" in message
     assert info.value.exit_code == 2
 
 

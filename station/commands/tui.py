@@ -1,0 +1,54 @@
+"""`station tui`: the operator's app on this station's jig."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from station.commands.loaders import (
+    config_of,
+    open_audit,
+    open_signer,
+    operator_option,
+    station_context,
+)
+from station.commands.options import timeout_option
+from station.errors import ConfigError
+from station.jig import JigPorts, load_jig_file
+from station.line.setup import LineSetup
+
+
+@click.command()
+@operator_option
+@click.option(
+    "--jig",
+    "jig_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A jig file (a [jig] table) to use instead of [jig] in station.toml.",
+)
+@timeout_option
+@click.pass_context
+def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout: float) -> None:
+    """The operator's screen: one card per jig slot; boards start as they arrive.
+
+    The operator signs in (a badge scan) unless --operator is given.
+    """
+    from station.tui.app import StationApp  # Textual is loaded only for the app itself
+
+    config = config_of(ctx)
+    jig = load_jig_file(jig_file) if jig_file is not None else config.jig
+    if not jig.slots:
+        raise ConfigError(
+            f"{config.home.config} defines no jig slots: add [jig.slots.1] with url = PORT "
+            "(or usb = VID:PID and serial_number), or pass --jig FILE; examples are in "
+            "fixtures/jigs/"
+        )
+    signer = open_signer(config)  # asks for the passphrase before the screen takes over
+    with open_audit(config) as audit:
+        station = station_context(config, audit, signer, timeout=timeout)
+        setup = LineSetup.from_jig(station, jig, JigPorts(jig))
+        StationApp(setup, operator=operator).run()
+
+
+COMMANDS = (tui,)

@@ -1,0 +1,1 @@
+"""Full screens: sign-in, the line, help."""
