@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from station import __version__
+from station.context import CliContext
 from station.errors import StationError
 
 #: Exit codes (DESIGN section 6): 0 success, 1 a board or check failed, 2 usage or configuration.
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-
-
-@dataclass(frozen=True)
-class CliContext:
-    """What every command gets from the global options."""
-
-    home: Path
 
 
 def default_home() -> Path:

@@ -79,6 +79,7 @@ class ExportSection:
     signer_key: Path
     signer_cert: Path
     signer_days: int
+    folder: Path  # where the operator's end-of-shift action writes its export
 
 
 @dataclass(frozen=True)
@@ -186,6 +187,7 @@ def _export(t: TableReader, home: StationHome) -> ExportSection:
         signer_key=home.resolve(t.text("signer_key", "ca/audit-signer.key.pem")),
         signer_cert=home.resolve(t.text("signer_cert", "ca/audit-signer.cert.pem")),
         signer_days=t.integer("signer_days", 1825, low=1, high=36500),
+        folder=home.resolve(t.text("folder", "exports")),
     )
 
 

@@ -74,6 +74,9 @@ signer_key = "ca/audit-signer.key.pem"
 signer_cert = "ca/audit-signer.cert.pem"
 # Validity of a new audit-signing certificate in days (capped at the intermediate's notAfter).
 signer_days = 1825
+# Where the operator's "end shift" action in `station tui` writes the shift's export (one new
+# folder per shift, named after the station and the time). Relative paths are in the home.
+folder = "exports"
 [jig]
 # How a cycle starts once a board answers HELLO on a slot: "auto" (at once) or "key" (the
 # operator presses S on the slot).

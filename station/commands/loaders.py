@@ -7,9 +7,9 @@ from datetime import datetime
 import click
 
 from station.audit import AuditDB, EventContext
-from station.cli import CliContext
 from station.commands.passphrases import audit_passphrase, ca_key_secrets
 from station.config import StationConfig, load_config
+from station.context import CliContext
 from station.engine.station import StationContext
 from station.home import StationHome
 from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create

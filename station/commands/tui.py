@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -9,6 +11,7 @@ import click
 from station.commands.loaders import (
     config_of,
     open_audit,
+    open_audit_signer,
     open_signer,
     operator_option,
     station_context,
@@ -17,6 +20,8 @@ from station.commands.options import timeout_option
 from station.errors import ConfigError
 from station.jig import JigPorts, load_jig_file
 from station.line.setup import LineSetup
+from station.line.shift_export import AuditShiftExporter
+from station.logbook import Logbook
 
 
 @click.command()
@@ -44,11 +49,22 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
             "(or usb = VID:PID and serial_number), or pass --jig FILE; examples are in "
             "fixtures/jigs/"
         )
-    signer = open_signer(config)  # asks for the passphrase before the screen takes over
-    with open_audit(config) as audit:
-        station = station_context(config, audit, signer, timeout=timeout)
-        setup = LineSetup.from_jig(station, jig, JigPorts(jig))
-        StationApp(setup, operator=operator).run()
+    # Every passphrase is asked here, before the screen takes over the terminal.
+    signer = open_signer(config)
+    audit_signer, _ = open_audit_signer(config, datetime.now(UTC))
+    logbook = Logbook(config.home.log_file, config.station.id)
+    try:
+        with open_audit(config) as audit:
+            station = station_context(config, audit, signer, timeout=timeout)
+            exporter = AuditShiftExporter(
+                audit, audit_signer, config.export.folder, station.station_id
+            )
+            setup = replace(
+                LineSetup.from_jig(station, jig, JigPorts(jig)), exporter=exporter, logbook=logbook
+            )
+            StationApp(setup, operator=operator).run()
+    finally:
+        logbook.close()
 
 
 COMMANDS = (tui,)

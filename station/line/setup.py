@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from station.engine.events import Listener
 from station.engine.station import StationContext
 from station.jig import JigSection, PortSource
 from station.line.shift import ShiftExporter
@@ -40,6 +41,8 @@ class LineSetup:
     hints: dict[str, str] = field(default_factory=dict)
     feeder: LineFeeder | None = None
     exporter: ShiftExporter | None = None
+    #: Also told every engine event (the station's rotating log).
+    logbook: Listener | None = None
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], datetime] = local_now
     probe: Probe = hello_probe

@@ -17,7 +17,14 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.events import ConsoleText, CycleResult, Failure, FailureKind, Step
+from station.engine.events import (
+    ConsoleText,
+    CycleResult,
+    EngineEvent,
+    Failure,
+    FailureKind,
+    Step,
+)
 from station.line.setup import LineSetup
 from station.line.shift import ShiftStats
 from station.line.slot import Phase, SlotStatus, apply, arrived, started, vacated
@@ -209,7 +216,7 @@ class SlotRunner(Screen[None]):
             slot,
             status.port,
             options,
-            listener=lambda event: self._post(EngineUpdate(event)),
+            listener=self._engine_event,
         )
         self.log_line(slot, "cycle started" + (" (re-provision)" if reprovision else ""))
         self.run_worker(
@@ -220,6 +227,12 @@ class SlotRunner(Screen[None]):
             exclusive=True,
             exit_on_error=False,
         )
+
+    def _engine_event(self, event: EngineEvent) -> None:
+        """From a cycle's worker thread: to the log file, then to the screen as a message."""
+        if self.setup.logbook is not None:
+            self.setup.logbook(event)
+        self._post(EngineUpdate(event))
 
     def _run_cycle(self, slot: str, cycle: Cycle) -> None:
         with self._locks[slot]:
