@@ -22,6 +22,7 @@ from station.jig import JigPorts, load_jig_file
 from station.line.setup import LineSetup
 from station.line.shift_export import AuditShiftExporter
 from station.logbook import Logbook
+from station.qa.runner import QaContext
 
 
 @click.command()
@@ -60,7 +61,10 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
                 audit, audit_signer, config.export.folder, station.station_id
             )
             setup = replace(
-                LineSetup.from_jig(station, jig, JigPorts(jig)), exporter=exporter, logbook=logbook
+                LineSetup.from_jig(station, jig, JigPorts(jig)),
+                exporter=exporter,
+                logbook=logbook,
+                qa=QaContext.from_config(config, audit),
             )
             StationApp(setup, operator=operator).run()
     finally:

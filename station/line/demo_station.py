@@ -8,20 +8,24 @@ import os
 import secrets
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fixtures.sim import Simulator
 from station.audit import AuditDB
+from station.commands.loaders import open_audit_signer
 from station.config import StationConfig, load_config
 from station.engine.station import StationContext
 from station.home import StationHome
 from station.line.demo import DemoLine
 from station.line.setup import LineSetup
+from station.line.shift_export import AuditShiftExporter
 from station.pki.ca import load_certificate
 from station.pki.keys import KeySecrets, load_ca_key
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
+from station.qa.runner import QaContext
 
 ROOT_ENV = "STATION_ROOT_PASSPHRASE"
 CA_ENV = "STATION_CA_PASSPHRASE"
@@ -69,10 +73,15 @@ def demo_line(boards: int, *, seed: int | None = None) -> Iterator[LineSetup]:
                 request_timeout=DEMO_TIMEOUT,
                 retries=2,
             )
+            audit_signer, _ = open_audit_signer(config, datetime.now(UTC))
             yield LineSetup(
                 station=station,
                 slots=tuple(line.slots),
                 source=line,
                 feeder=line,
                 title="Provisioning station (demo)",
+                exporter=AuditShiftExporter(
+                    audit, audit_signer, config.export.folder, config.station.id
+                ),
+                qa=QaContext.from_config(config, audit),
             )

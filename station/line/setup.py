@@ -13,6 +13,7 @@ from station.engine.station import StationContext
 from station.jig import JigSection, PortSource
 from station.line.shift import ShiftExporter
 from station.line.watch import Probe, hello_probe
+from station.qa.runner import QaContext
 
 
 class LineFeeder(Protocol):
@@ -43,6 +44,8 @@ class LineSetup:
     exporter: ShiftExporter | None = None
     #: Also told every engine event (the station's rotating log).
     logbook: Listener | None = None
+    #: QA of a slot's board (key V); None where QA is not set up.
+    qa: QaContext | None = None
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], datetime] = local_now
     probe: Probe = hello_probe

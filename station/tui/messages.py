@@ -8,6 +8,7 @@ from textual.message import Message
 
 from station.engine.events import EngineEvent, StepProgress
 from station.line.slot import BoardSeen, SlotVacant
+from station.qa.runner import QaReport
 
 
 @dataclass
@@ -49,6 +50,15 @@ class BoardSwapped(Message):
 
     slot: str
     uid: str
+
+
+@dataclass
+class QaDone(Message):
+    """QA of the board on a slot ended: a report, or why nothing could be checked."""
+
+    slot: str
+    report: QaReport | None
+    error: str = ""
 
 
 @dataclass

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
+from device_protocol import Link, LinkError
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import (
     ConsoleText,
@@ -25,13 +26,22 @@ from station.engine.events import (
     FailureKind,
     Step,
 )
+from station.errors import StationError
 from station.line.setup import LineSetup
 from station.line.shift import ShiftStats
 from station.line.slot import Phase, SlotStatus, apply, arrived, started, vacated
 from station.line.watch import watch_slot
+from station.qa.runner import QaContext, run_qa
 from station.tui.dialogs.error import ErrorDialog
 from station.tui.dialogs.label import LabelDialog
-from station.tui.messages import BoardArrived, BoardSwapped, EngineUpdate, SlotQuiet, StationNote
+from station.tui.messages import (
+    BoardArrived,
+    BoardSwapped,
+    EngineUpdate,
+    QaDone,
+    SlotQuiet,
+    StationNote,
+)
 from station.tui.widgets.log_pane import LogLine, LogPane
 
 
@@ -227,6 +237,25 @@ class SlotRunner(Screen[None]):
             exclusive=True,
             exit_on_error=False,
         )
+
+    def run_qa(self, slot: str, port: str, context: QaContext) -> None:
+        """QA the board on ``slot`` in a worker; the result arrives as a QaDone message."""
+        qa_context = replace(
+            context, operator=self.operator, slot=int(slot) if slot.isdigit() else None
+        )
+
+        def body() -> None:
+            try:
+                with (
+                    self._locks[slot],
+                    Link(port, timeout=self.setup.station.request_timeout) as link,
+                ):
+                    self._post(QaDone(slot, run_qa(link, qa_context)))
+            except (StationError, LinkError) as e:
+                self._post(QaDone(slot, None, str(e)))
+
+        self.run_worker(body, name=f"qa slot {slot}", group=f"cycle-{slot}", thread=True,
+                        exclusive=True, exit_on_error=False)  # fmt: skip
 
     def _engine_event(self, event: EngineEvent) -> None:
         """From a cycle's worker thread: to the log file, then to the screen as a message."""

@@ -12,7 +12,9 @@ from station.line.shift import ShiftStats, ShiftSummary
 from station.line.slot import Phase, SlotStatus
 from station.line.wording import slots_phrase
 from station.tui.dialogs.confirm import ConfirmDialog, QuitDialog
+from station.tui.dialogs.qa_report import QaReportDialog
 from station.tui.dialogs.shift_summary import ShiftSummaryDialog
+from station.tui.messages import QaDone
 from station.tui.runner import SlotRunner
 from station.tui.screens.help import HelpScreen
 from station.tui.widgets.log_pane import LogPane
@@ -37,6 +39,7 @@ class MainScreen(SlotRunner):
         Binding("r", "retry", "Retry"),
         Binding("p", "reprovision", "Re-provision"),
         Binding("f", "filter", "Log filter"),
+        Binding("v", "qa", "QA verify"),
         Binding("e", "end_shift", "End shift"),
         Binding("question_mark,f1", "help", "Help"),
         Binding("q", "quit_station", "Quit"),
@@ -143,6 +146,34 @@ class MainScreen(SlotRunner):
                 self.log_line(slot, f"re-provisioning {status.board_uid}: declined")
 
         self.app.push_screen(dialog, answered)
+
+    def action_qa(self) -> None:
+        slot = self.selected()
+        if slot is None:
+            return
+        status = self.statuses[slot]
+        if self.setup.qa is None:
+            self.notify("QA is not set up on this station.", severity="warning")
+        elif status.busy or status.port is None:
+            self.notify(f"Slot {slot}: no idle board to verify.", severity="warning")
+        else:
+            self.log_line(slot, "QA verify started")
+            self.run_qa(slot, status.port, self.setup.qa)
+
+    def on_qa_done(self, message: QaDone) -> None:
+        report = message.report
+        if report is None:
+            self.log_line(message.slot, f"QA FAIL: {message.error}")
+        else:
+            for check in report.checks:
+                self.log_line(
+                    message.slot,
+                    f"QA {'PASS' if check.ok else 'FAIL'} {check.name}: {check.detail}",
+                )
+            self.log_line(
+                message.slot, f"QA {'PASS' if report.passed else 'FAIL'} {report.board_uid}"
+            )
+        self.app.push_screen(QaReportDialog(message.slot, report, message.error))
 
     def action_filter(self) -> None:
         pane = self.log_pane()
