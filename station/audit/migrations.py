@@ -98,4 +98,9 @@ def _v2_exports(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_foundation, _v2_exports)
+def _v3_event_time_index(db: sqlite_utils.Database) -> None:
+    # Export windows given by time (--since/--until) find their first and last event by `at`.
+    db.table("events").create_index(["at"])
+
+
+MIGRATIONS: tuple[Migration, ...] = (_v1_foundation, _v2_exports, _v3_event_time_index)

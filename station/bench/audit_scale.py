@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -16,7 +16,7 @@ from station.audit.verify import findings, walk_file
 from station.bench.boards import SimProcess
 from station.bench.figures import Figure, at_most, info
 from station.bench.homes import make_home, open_context
-from station.bench.seed import SEED_START, seed
+from station.bench.seed import seed
 from station.engine.cycle import Cycle, CycleOptions
 
 CYCLES = 20
@@ -58,7 +58,7 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     pass_big = make_home(big)
     template = template_certificate(empty, pass_empty, work / "tmpl-boards")
     t0 = time.perf_counter()
-    events = seed(big / "audit.db", template, certificates, "bench-1")
+    events, first = seed(big / "audit.db", template, certificates, "bench-1")
     seeding = time.perf_counter() - t0
     size = (big / "audit.db").stat().st_size
     empty_wall, empty_cpu = _per_board(empty, pass_empty, work / "boards-empty")
@@ -73,7 +73,8 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
         raise RuntimeError(f"seeded database does not verify: {found[:3]}")
     label = f"{certificates:,} certificates"
     shift = min(SHIFT, certificates)
-    export_seconds, peak_kib = _export_shift(big, pass_big, certificates - shift, work)
+    since = first + timedelta(seconds=certificates - shift)
+    export_seconds, peak_kib = _export_shift(big, pass_big, since, work)
     return [
         info(f"seeding {label}", seeding, "s", f"{events:,} events, {size / 1e9:.2f} GB"),
         at_most(
@@ -103,9 +104,8 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     ]
 
 
-def _export_shift(home: Path, passphrase: str, first_board: int, work: Path) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of exporting the boards seeded from ``first_board`` on."""
-    since = (SEED_START + timedelta(seconds=first_board)).isoformat()
+def _export_shift(home: Path, passphrase: str, since: datetime, work: Path) -> tuple[float, int]:
+    """Seconds and peak RSS (KiB) of exporting every event from ``since`` on."""
     env = {**os.environ, "STATION_CA_PASSPHRASE": passphrase}
     args = [
         sys.executable,
@@ -118,7 +118,7 @@ def _export_shift(home: Path, passphrase: str, first_board: int, work: Path) -> 
         "--out",
         str(work / "shift-export"),
         "--since",
-        since,
+        since.isoformat(),
     ]
     start = time.perf_counter()
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)

@@ -20,11 +20,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from station.audit.chain import GENESIS, HASHED_COLUMNS, canonical_data, event_hash
-from station.audit.records import timestamp
+from station.audit.records import parse_timestamp, timestamp
 
 BATCH = 5000
-#: Board i of a seeded database was provisioned at SEED_START + i seconds.
-SEED_START = datetime(2026, 1, 1, tzinfo=UTC)
 _EVENT_COLUMNS = (*HASHED_COLUMNS, "hash")
 
 
@@ -44,13 +42,18 @@ def _variants(template: x509.Certificate) -> Iterator[tuple[str, str, str]]:
         yield new.hex(), pem, hashlib.sha256(copy).hexdigest()
 
 
-def seed(db_path: Path, template: x509.Certificate, boards: int, station_id: str) -> int:
-    """Append ``boards`` provisioned boards to the database; returns the events written."""
+def seed(
+    db_path: Path, template: x509.Certificate, boards: int, station_id: str
+) -> tuple[int, datetime]:
+    """Append ``boards`` provisioned boards to the database, board i provisioned one second
+    after board i-1, the first one second after the newest event; returns the events written
+    and the first board's time."""
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")  # a bulk load: durable once, at the end
-    last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    last = conn.execute("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    start = SEED_START
+    newest = parse_timestamp(last[2]) if last else datetime(2026, 1, 1, tzinfo=UTC)
+    start = newest.replace(microsecond=0) + timedelta(seconds=1)
     variants = _variants(template)
     written = 0
     for first in range(0, boards, BATCH):
@@ -116,4 +119,4 @@ def seed(db_path: Path, template: x509.Certificate, boards: int, station_id: str
     conn.execute("PRAGMA synchronous=FULL")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
-    return written
+    return written, start
