@@ -67,6 +67,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bench",
     "sim",
     "probe",
+    "conformance",
     "demo",
 )
 
