@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # different times); linted, formatted and type-checked together with tests/.
 PKGS   := $(wildcard station device_protocol fixtures)
 
-.PHONY: demo test lint venv system-deps clean
+.PHONY: demo test lint venv system-deps clean agent mbedtls
 
 venv: $(STAMP)
 
@@ -34,8 +34,25 @@ lint: venv
 	$(BIN)/ruff format --check $(PKGS) tests
 	$(BIN)/mypy $(addprefix -p ,$(PKGS))
 
-test: venv system-deps lint
+test: venv system-deps lint agent
 	$(BIN)/python -m pytest -q
 
+# The C reference agent (device_protocol/agent): portable C99 core + POSIX HAL + mbedTLS 2.28.
+AGENT_DIR  := device_protocol/agent
+AGENT_SRC  := $(addprefix $(AGENT_DIR)/,agent.c frame.c codec.c crypto_mbedtls.c hal_posix.c main_posix.c)
+AGENT_HDR  := $(wildcard $(AGENT_DIR)/*.h)
+AGENT_BIN  := build/agent/station-agent
+AGENT_CC   ?= gcc
+AGENT_CFLAGS ?= -std=c99 -Wall -Wextra -Werror -pedantic -O2
+
+agent: $(AGENT_BIN)
+
+mbedtls:
+	@dpkg -s libmbedtls-dev >/dev/null 2>&1 || (apt-get update && apt-get install -y libmbedtls-dev)
+
+$(AGENT_BIN): $(AGENT_SRC) $(AGENT_HDR) | mbedtls
+	@mkdir -p $(dir $@)
+	$(AGENT_CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRC) -lmbedx509 -lmbedtls -lmbedcrypto
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -60,6 +60,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bench",
     "sim",
     "probe",
+    "conformance",
     "demo",
     "tui",
 )

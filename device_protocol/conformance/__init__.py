@@ -1,0 +1,88 @@
+"""A conformance suite for SPEC.md: run it against a board's firmware before the line sees it.
+
+Destructive: it generates a key pair on the board, writes a throwaway certificate chain and
+LOCKS the board. Run it on a blank development board. Imports nothing from ``station``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from device_protocol.conformance.cases import CASES, CaseFailed, Session
+from device_protocol.conformance.pki import CsrProblem
+from device_protocol.conformance.wire import RawClient, TappedPort
+from device_protocol.errors import Disconnected, LinkError
+from device_protocol.link import Link
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    name: str
+    passed: bool
+    detail: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Report:
+    port: str
+    results: tuple[CaseResult, ...]
+
+    @property
+    def passed(self) -> bool:
+        return all(r.passed for r in self.results)
+
+    @property
+    def failed(self) -> list[str]:
+        return [r.name for r in self.results if not r.passed]
+
+    def result(self, name: str) -> CaseResult:
+        return next(r for r in self.results if r.name == name)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "port": self.port,
+            "passed": self.passed,
+            "cases": [r.as_dict() for r in self.results],
+        }
+
+
+def run_conformance(
+    url: str,
+    *,
+    baudrate: int = 115200,
+    timeout: float = 2.0,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> Report:
+    """Run every case of :data:`CASES` against the board on ``url``; never raises for a board
+    that misbehaves (each case reports), only :class:`LinkError` when the port cannot be opened."""
+    port = TappedPort(url, baudrate)
+    link = Link(url, baudrate=baudrate, timeout=timeout, serial_for_url=lambda *a, **k: port)
+    session = Session(port=port, raw=RawClient(port, timeout), link=link)
+    results: list[CaseResult] = []
+    gone = ""
+    try:
+        link.open()
+        for name, case in CASES:
+            if gone:
+                result = CaseResult(name, False, f"not run: {gone}")
+            else:
+                try:
+                    result = CaseResult(name, True, case(session))
+                except Disconnected as e:
+                    gone = f"the board left the line ({e.detail})"
+                    result = CaseResult(name, False, gone)
+                except (CaseFailed, CsrProblem, LinkError, ValueError) as e:
+                    result = CaseResult(name, False, str(e))
+            results.append(result)
+            if on_result:
+                on_result(result)
+    finally:
+        port.shutdown()
+    return Report(url, tuple(results))
+
+
+__all__ = ["CASES", "CaseResult", "Report", "run_conformance"]

@@ -1,0 +1,65 @@
+"""The C reference agent as a real process on a real pty, built by `make agent`."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.engine.conftest import home, station, template_home
+
+__all__ = ["home", "station", "template_home"]
+
+ROOT = Path(__file__).resolve().parents[2]
+AGENT = ROOT / "build" / "agent" / "station-agent"
+
+
+@pytest.fixture(scope="session")
+def agent_binary() -> Path:
+    """`make agent` (installs libmbedtls-dev if missing); -Werror makes a warning a failure."""
+    done = subprocess.run(
+        ["make", "-C", str(ROOT), "agent"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return AGENT
+
+
+@dataclass
+class Agent:
+    process: subprocess.Popen[str]
+    url: str
+    state: Path
+
+    def stop(self) -> int:
+        """SIGTERM, then its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def start_agent(agent_binary: Path, tmp_path: Path) -> Iterator[Callable[..., Agent]]:
+    started: list[Agent] = []
+
+    def start(name: str = "board") -> Agent:
+        state = tmp_path / f"agent-{name}"
+        process = subprocess.Popen(
+            [str(agent_binary), "--state", str(state)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        assert url.startswith("/dev/"), url
+        agent = Agent(process, url, state)
+        started.append(agent)
+        return agent
+
+    yield start
+    for agent in started:
+        agent.stop()

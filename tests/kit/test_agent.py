@@ -1,0 +1,172 @@
+"""The C reference agent (device_protocol/agent) against the real station: conformance,
+provisioning, QA, and the certificates it ends up with checked by openssl and pkilint."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+from device_protocol import Link
+from station.config import load_config
+from station.engine.cycle import Cycle, CycleOptions
+from station.engine.station import StationContext
+from station.home import StationHome
+from station.pki.csr_der import normalise_csr_der
+from tests.engine.conftest import ENV
+
+from .conftest import ROOT, Agent
+
+StartAgent = Callable[..., Agent]
+BIN = Path(sys.executable).parent
+SOURCES = sorted((ROOT / "device_protocol" / "agent").glob("*.c"))
+
+
+def station_cli(home: Path | None, *args: str) -> subprocess.CompletedProcess[str]:
+    prefix = ["--home", str(home)] if home else []
+    return subprocess.run(
+        [sys.executable, "-m", "station", *prefix, *args],
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=180,
+    )
+
+
+def test_builds_warning_free_as_c99(agent_binary: Path, tmp_path: Path) -> None:
+    flags = ["-std=c99", "-Wall", "-Wextra", "-Werror", "-pedantic", "-O2"]
+    out = tmp_path / "agent"
+    done = subprocess.run(
+        [
+            "gcc",
+            *flags,
+            "-o",
+            str(out),
+            *map(str, SOURCES),
+            "-lmbedx509",
+            "-lmbedtls",
+            "-lmbedcrypto",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert agent_binary.exists()
+
+
+def test_passes_the_conformance_suite(start_agent: StartAgent) -> None:
+    agent = start_agent()
+    done = station_cli(None, "conformance", "--port", agent.url, "--json")
+    report = json.loads(done.stdout)
+    failed = [(c["name"], c["detail"]) for c in report["cases"] if not c["passed"]]
+    assert not failed
+    assert done.returncode == 0
+    cases = {c["name"]: c["detail"] for c in report["cases"]}
+    # fault handling: every damaged line got a NAK and none was acted on; replays were answered
+    # from the cache (a re-executed GET_CSR would carry a new ECDSA signature)
+    assert "5 NAK, 0 unanswered, none acted on" in cases["bad-crc"]
+    assert "identical answers" in cases["replay"]
+    assert "<= mtu 128" in cases["line-length"]
+    assert agent.stop() == 0  # SIGTERM: a clean exit
+
+
+def test_state_survives_a_restart(start_agent: StartAgent) -> None:
+    first = start_agent("persist")
+    with Link(first.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        csr = link.get_csr()
+    assert first.stop() == 0
+    again = start_agent("persist")
+    with Link(again.url) as link:
+        info = link.hello()
+        assert (info.state.value, info.key_type) == ("keyed", "ec-p256")
+        assert spki(link.get_csr()) == spki(csr)
+
+
+def spki(der: bytes) -> bytes:
+    key = x509.load_der_x509_csr(normalise_csr_der(der)[0]).public_key()
+    return key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+
+
+def openssl_and_pkilint(home: Path, chain: bytes, tmp_path: Path) -> None:
+    config = load_config(StationHome(home))
+    end = chain.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----\n")
+    leaf = tmp_path / "leaf.pem"
+    leaf.write_bytes(chain[:end])
+    verify = subprocess.run(
+        [
+            "openssl",
+            "verify",
+            "-x509_strict",
+            "-purpose",
+            "sslclient",
+            "-CAfile",
+            str(config.ca.root_cert),
+            "-untrusted",
+            str(config.ca.intermediate_cert),
+            str(leaf),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    lint = subprocess.run(
+        [str(BIN / "lint_pkix_cert"), "lint", "-s", "WARNING", str(leaf)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (lint.returncode, lint.stdout.strip()) == (0, ""), lint.stdout
+
+
+def test_provisions_to_pass_and_passes_qa(
+    start_agent: StartAgent, home: Path, tmp_path: Path
+) -> None:
+    agent = start_agent()
+    done = station_cli(home, "provision", "--operator", "op-9", "--json", "--port", agent.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    record: dict[str, Any] = json.loads(done.stdout.splitlines()[0])
+    assert record["passed"] is True
+    chain = (agent.state / "chain.pem").read_bytes()
+    openssl_and_pkilint(home, chain, tmp_path)
+    qa = station_cli(home, "qa", "verify", "--port", agent.url, "--json", "--operator", "qa-1")
+    assert qa.returncode == 0, qa.stdout + qa.stderr
+    assert json.loads(qa.stdout)["passed"] is True
+
+
+@pytest.mark.parametrize("key_type", ["ec-p384", "rsa-2048"])
+def test_other_key_types_provision(
+    station: StationContext, start_agent: StartAgent, home: Path, tmp_path: Path, key_type: str
+) -> None:
+    agent = start_agent()
+    context = dataclasses.replace(station, key_preference=(key_type,))
+    result = Cycle(context, "1", agent.url, CycleOptions(operator="op-1")).run()
+    assert result.passed, result.failure
+    openssl_and_pkilint(home, (agent.state / "chain.pem").read_bytes(), tmp_path)
+
+
+def test_mbedtls_csr_carries_the_null_parameter_and_the_policy_accepts_it(
+    start_agent: StartAgent,
+) -> None:
+    agent = start_agent()
+    with Link(agent.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        der = link.get_csr()
+    # outer signatureAlgorithm: SEQUENCE { ecdsa-with-SHA256, NULL } as mbedTLS 2.x writes it
+    assert bytes.fromhex("300c06082a8648ce3d0403020500") in der
+    fixed, normalised = normalise_csr_der(der)
+    assert normalised
+    assert x509.load_der_x509_csr(fixed).is_signature_valid

@@ -1,0 +1,89 @@
+"""The conformance suite against virtual boards: healthy ones pass, each fault fails its case."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+
+import pytest
+
+from device_protocol.conformance import CASES, run_conformance
+from fixtures.board import BoardServer, Faults, parse_fault
+
+MakeBoard = Callable[..., BoardServer]
+
+
+def test_a_healthy_virtual_board_passes(make_board: MakeBoard) -> None:
+    board = make_board(Faults(chatter=1.0))
+    report = run_conformance(board.url)
+    assert report.passed, [(r.name, r.detail) for r in report.results if not r.passed]
+    assert [r.name for r in report.results] == [name for name, _ in CASES]
+    assert board.device.element.locked
+
+
+def test_the_minimum_mtu_passes(make_board: MakeBoard) -> None:
+    report = run_conformance(make_board(mtu=128, key_types=("ec-p256", "ec-p384")).url)
+    assert report.passed, report.failed
+    assert "<= mtu 128" in report.result("line-length").detail
+
+
+def test_a_hello_answer_longer_than_the_mtu_fails_line_length(make_board: MakeBoard) -> None:
+    # The virtual board does not truncate HELLO: three key types and kt=rsa-2048 at mtu=128
+    # make a 130-odd byte line, which the suite catches.
+    report = run_conformance(make_board(mtu=128).url)
+    assert report.failed == ["line-length"]
+    assert "OK v=1" in report.result("line-length").detail
+
+
+@pytest.mark.parametrize(
+    ("spec", "case"),
+    [
+        ("wrong-key", "sign"),
+        ("flash-fail", "put-cert"),
+        ("no-replay-cache", "replay"),
+        ("bad-csr=signature", "get-csr"),
+        ("bad-csr=foreign-subject", "get-csr"),
+    ],
+)
+def test_each_fault_fails_its_case(make_board: MakeBoard, spec: str, case: str) -> None:
+    report = run_conformance(make_board(parse_fault(spec)).url)
+    assert not report.result(case).passed, report.result(case).detail
+
+
+def test_keygen_without_keep_alives_fails(make_board: MakeBoard) -> None:
+    faults = parse_fault("no-busy", parse_fault("keygen-delay=1.2"))
+    report = run_conformance(make_board(faults).url)
+    assert not report.result("keep-alive").passed
+    assert "without a single BUSY" in report.result("keep-alive").detail
+    slow = run_conformance(make_board(parse_fault("keygen-delay=1.2")).url)
+    assert slow.result("keep-alive").passed, slow.result("keep-alive").detail
+    assert "BUSY, first at" in slow.result("keep-alive").detail
+
+
+def test_cli_json_and_exit_code(make_board: MakeBoard) -> None:
+    good, bad = make_board(), make_board(Faults(wrong_key=True))
+    for board, code in ((good, 0), (bad, 1)):
+        done = subprocess.run(
+            [sys.executable, "-m", "station", "conformance", "--port", board.url, "--json"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert done.returncode == code, done.stderr
+        record = json.loads(done.stdout)
+        assert record["passed"] is (code == 0)
+        assert {c["name"] for c in record["cases"]} == {name for name, _ in CASES}
+
+
+def test_help_says_it_is_destructive() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "station", "conformance", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "DESTRUCTIVE" in done.stdout
+    assert "LOCKS" in done.stdout
