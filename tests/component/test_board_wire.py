@@ -105,3 +105,23 @@ def test_no_answer_line_exceeds_the_mtu(make_board: MakeBoard) -> None:
             assert len(encode(answer)) <= 128
     finally:
         port.close()
+
+
+def test_a_chunk_past_the_total_is_too_large_and_discards_the_transfer(wire: Wire) -> None:
+    board, port = wire
+    assert exchange(port, encode(Frame(seq=1, name="KEYGEN", fields={"kt": "ec-p256"})))
+    digest = "00" * 32
+    [begun] = exchange(
+        port, encode(Frame(seq=2, name="PUT_CERT", fields={"total": "4", "sha": digest}))
+    )
+    assert begun.name == "OK"
+    [refused] = exchange(
+        port, encode(Frame(seq=3, name="PUT_CERT", fields={"off": "0", "data": "AAAAAAAA"}))
+    )
+    assert refused.name == "ERR"
+    assert int(refused.fields["code"]) == Status.TOO_LARGE
+    [after] = exchange(
+        port, encode(Frame(seq=4, name="PUT_CERT", fields={"off": "0", "data": "AAAA"}))
+    )
+    assert int(after.fields["code"]) == Status.BAD_STATE  # no transfer any more
+    assert board.device.element.chain() is None
