@@ -3,9 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-# Our packages that exist in this checkout (branches add device_protocol/ and fixtures/ at
-# different times); linted, formatted and type-checked together with tests/.
-PKGS   := $(wildcard station device_protocol fixtures)
+# Our packages: linted, formatted and type-checked (mypy --strict) together with tests/.
+PKGS   := station device_protocol fixtures
 
 .PHONY: demo test lint venv system-deps clean agent mbedtls
 
