@@ -98,6 +98,7 @@ class Link:
         self._serial_for_url = serial_for_url
         self._port: Any = None
         self._fd: int | None = None  # POSIX serial ports: read and write the descriptor directly
+        self._poller: Any = None
         self._decoder = Decoder(DEFAULT_MAX_LINE)
         self._events: deque[Event] = deque()
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1
@@ -127,7 +128,7 @@ class Link:
         return self
 
     def close(self) -> None:
-        port, self._port, self._fd = self._port, None, None
+        port, self._port, self._fd, self._poller = self._port, None, None, None
         if port is not None:
             with contextlib.suppress(serial.SerialException, OSError):
                 port.close()
@@ -167,14 +168,18 @@ class Link:
             if view:
                 if self.clock() >= end:
                     raise Timeout(self.url, "the port did not accept data in time", request="write")
-                select.select([], [fd], [], _POLL)
+                writable = select.poll()
+                writable.register(fd, select.POLLOUT)
+                writable.poll(_POLL * 1000)
         self.stats.bytes_out += len(data)
 
     def _read_fd(self, fd: int) -> bytes:
         """What pyserial's read does on POSIX, in one select and one read: the hot path."""
         try:
-            ready, _, _ = select.select([fd], [], [], _POLL)
-            if not ready:
+            if self._poller is None:
+                self._poller = select.poll()  # no descriptor limit, unlike select()
+                self._poller.register(fd, select.POLLIN)
+            if not self._poller.poll(_POLL * 1000):
                 return b""
             data = os.read(fd, 65536)
         except BlockingIOError:

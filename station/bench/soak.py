@@ -171,6 +171,7 @@ class Soak:
                 if not board.connected:
                     board.start()  # plugged back in after a disconnect
                 if self._finished(board):
+                    board.stop()  # off the jig; its secure element stays on disk for the checks
                     slots[i] = self._board()  # the next board on the line
             self.log(
                 f"{self.report.cycles} cycles, {self.report.passed} passed, "
