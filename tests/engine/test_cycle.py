@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,43 +10,18 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fixtures.board import BoardServer, Faults
-from station.config import load_config
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult, FailureKind, StepStarted
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
-from station.home import StationHome
 from station.logbook import Logbook
+from tests.verifiers import openssl_verify
 
 MakeBoard = Callable[..., BoardServer]
 
 
 def run(station: StationContext, board: BoardServer, **options: object) -> CycleResult:
     return Cycle(station, "1", board.url, CycleOptions(operator="op-1", **options)).run()  # type: ignore[arg-type]
-
-
-def openssl_verify(home: Path, chain: bytes, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    config = load_config(StationHome(home))
-    leaf = tmp_path / "leaf.pem"
-    end = chain.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----\n")
-    leaf.write_bytes(chain[:end])
-    return subprocess.run(
-        [
-            "openssl",
-            "verify",
-            "-x509_strict",
-            "-purpose",
-            "sslclient",
-            "-CAfile",
-            str(config.ca.root_cert),
-            "-untrusted",
-            str(config.ca.intermediate_cert),
-            str(leaf),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 def events(station: StationContext, uid: str) -> list[dict[str, object]]:

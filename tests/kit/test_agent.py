@@ -16,12 +16,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from device_protocol import Link
-from station.config import load_config
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
-from station.home import StationHome
 from station.pki.csr_der import normalise_csr_der
 from tests.engine.conftest import ENV
+from tests.verifiers import openssl_verify, pkilint
 
 from .conftest import ROOT, Agent
 
@@ -100,34 +99,10 @@ def spki(der: bytes) -> bytes:
 
 
 def openssl_and_pkilint(home: Path, chain: bytes, tmp_path: Path) -> None:
-    config = load_config(StationHome(home))
-    end = chain.index(b"-----END CERTIFICATE-----") + len(b"-----END CERTIFICATE-----\n")
-    leaf = tmp_path / "leaf.pem"
-    leaf.write_bytes(chain[:end])
-    verify = subprocess.run(
-        [
-            "openssl",
-            "verify",
-            "-x509_strict",
-            "-purpose",
-            "sslclient",
-            "-CAfile",
-            str(config.ca.root_cert),
-            "-untrusted",
-            str(config.ca.intermediate_cert),
-            str(leaf),
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    verify = openssl_verify(home, chain, tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
-    lint = subprocess.run(
-        [str(BIN / "lint_pkix_cert"), "lint", "-s", "WARNING", str(leaf)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    assert ": OK" in verify.stdout
+    lint = pkilint(tmp_path / "leaf.pem")
     assert (lint.returncode, lint.stdout.strip()) == (0, ""), lint.stdout
 
 
