@@ -25,7 +25,6 @@ from tests.verifiers import openssl_verify, pkilint
 from .conftest import ROOT, Agent
 
 StartAgent = Callable[..., Agent]
-BIN = Path(sys.executable).parent
 SOURCES = sorted((ROOT / "device_protocol" / "agent").glob("*.c"))
 
 
