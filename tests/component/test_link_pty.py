@@ -102,7 +102,9 @@ def test_an_8k_object_moves_with_a_128_byte_line_limit(make_board: MakeBoard) ->
 def test_one_percent_byte_corruption_still_completes(make_board: MakeBoard) -> None:
     board = make_board(Faults(corrupt=0.01, chatter=0.3), seed=7)
     chain = os.urandom(1800)
-    with Link(board.url, timeout=0.5) as link:
+    # Whole answers are lost now and then on a line this noisy (a damaged marker is silence):
+    # timeouts and retries as configured for a noisy line, not a loaded CI machine's luck.
+    with Link(board.url, timeout=1.0, retries=6) as link:
         link.hello()
         link.keygen("ec-p256")
         csr = x509.load_der_x509_csr(link.get_csr())

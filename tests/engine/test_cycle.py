@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 from collections.abc import Callable
 from pathlib import Path
 
@@ -158,7 +159,13 @@ def test_one_percent_corruption_still_passes(
     station: StationContext, make_board: MakeBoard
 ) -> None:
     board = make_board(Faults(corrupt=0.01), seed=11)
-    assert run(station, board).passed
+    # A line this noisy loses whole answers now and then (a damaged marker is silence, not a
+    # NAK): the station gets the station default's 2 s timeout and more retries, as a line
+    # engineer would configure for it; the test then does not depend on a loaded CI machine
+    # scheduling the board within 0.5 s.
+    noisy_line = dataclasses.replace(station, request_timeout=2.0, retries=6)
+    result = run(noisy_line, board)
+    assert result.passed, result.failure
 
 
 def test_a_wrong_label_stops_before_keygen(station: StationContext, make_board: MakeBoard) -> None:
