@@ -19,11 +19,11 @@ from device_protocol.conformance.pki import (
     PublicKey,
     check_csr,
     throwaway_chain,
-    verify,
 )
 from device_protocol.conformance.wire import Exchange, RawClient, TappedPort
 from device_protocol.framing import Frame, crc32, encode
 from device_protocol.link import Link
+from device_protocol.signatures import verify_sha256
 from device_protocol.transfer import chunk_capacity, chunks
 
 S = m.Status
@@ -398,7 +398,7 @@ def _sign(s: Session, size: int) -> None:
     want = "rsa-pkcs1-sha256" if s.key_type.startswith("rsa") else "ecdsa-sha256"
     if alg != want:
         raise CaseFailed(f"SIGN answered alg={alg!r}, expected {want}")
-    if not verify(s.key(), sig, challenge):
+    if not verify_sha256(s.key(), sig, challenge):
         raise CaseFailed(
             f"the signature over a {size}-byte challenge does not verify with the CSR's key"
         )

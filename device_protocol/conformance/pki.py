@@ -9,10 +9,11 @@ from __future__ import annotations
 import datetime as dt
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+
+from device_protocol.signatures import verify_sha256
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 
@@ -84,23 +85,11 @@ def key_type_of(key: PublicKey) -> str:
     )
 
 
-def verify(key: PublicKey, signature: bytes, data: bytes) -> bool:
-    """ECDSA (DER) or RSASSA-PKCS1-v1_5 over SHA-256 of ``data``."""
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, data, ec.ECDSA(hashes.SHA256()))
-        else:
-            key.verify(signature, data, padding.PKCS1v15(), hashes.SHA256())
-    except InvalidSignature:
-        return False
-    return True
-
-
 def check_csr(der: bytes, uid: str, cn: str, key_type: str) -> PublicKey:
     """The CSR's public key, after checking subject, key type and signature."""
     csr = load_csr(der)
     key = public_key(csr)
-    if not verify(key, csr.signature, csr.tbs_certrequest_bytes):
+    if not verify_sha256(key, csr.signature, csr.tbs_certrequest_bytes):
         raise CsrProblem("the CSR's signature does not verify with its public key")
     names = {a.oid: a.value for a in csr.subject}
     if names.get(NameOID.COMMON_NAME) != cn:

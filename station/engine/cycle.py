@@ -8,21 +8,18 @@ says how far it got, and the audit record says what was issued.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from device_protocol import messages as m
 from device_protocol.link import Link
+from device_protocol.signatures import verify_sha256
 from station.audit import EventContext, NewEvent
 from station.engine.events import (
     ConsoleText,
@@ -34,10 +31,10 @@ from station.engine.events import (
 )
 from station.engine.failures import IdentityMismatch, ReadbackMismatch, classify
 from station.engine.station import StationContext
+from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
 from station.pki.profile import BoardIdentity
 
-T = TypeVar("T")
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
 ACTIVE = ("issued", "delivered", "verified", "locked")
@@ -48,27 +45,6 @@ class CycleOptions:
     operator: str | None = None
     expect_id: str | None = None
     reprovision: bool = False
-
-
-def spki_sha256(public_key: Any) -> str:
-    der = public_key.public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    return hashlib.sha256(der).hexdigest()
-
-
-def verify_possession(cert: x509.Certificate, challenge: bytes, signature: bytes) -> bool:
-    key = cert.public_key()
-    try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
-            key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
-        elif isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, challenge, padding.PKCS1v15(), hashes.SHA256())
-        else:
-            return False
-    except InvalidSignature:
-        return False
-    return True
 
 
 class Cycle:
@@ -324,7 +300,7 @@ class Cycle:
         cert = x509.load_pem_x509_certificate(pem.encode())
         challenge = secrets.token_bytes(32)
         signature, _alg = link.sign(challenge)
-        if not verify_possession(cert, challenge, signature):
+        if not verify_sha256(cert.public_key(), signature, challenge):
             raise ReadbackMismatch(
                 "possession.failed",
                 "the board could not prove it holds the certified key; set it aside for repair",

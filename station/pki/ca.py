@@ -130,7 +130,7 @@ def issuer_ski(cert: x509.Certificate) -> x509.SubjectKeyIdentifier:
 
 def require_key_matches(cert: x509.Certificate, key: CertifiablePublicKey, what: str) -> None:
     """Refuse a certificate whose public key is not ``key``."""
-    if spki_der(cert.public_key()) != spki_der(key):  # type: ignore[arg-type]
+    if spki_der(cert.public_key()) != spki_der(key):
         raise CaMismatch(
             f"the certificate of {what} ({cert.subject.rfc4514_string()}) does not match its "
             "private key; use the certificate issued for this key"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from station.files import write_new_file
 from station.pki.errors import CaKeyMissing, KeyFileError, PkiError, WrongPassphrase
@@ -82,14 +83,14 @@ def describe_public_key(key: object) -> str:
     return type(key).__name__
 
 
-def spki_der(key: CertifiablePublicKey) -> bytes:
+def spki_der(key: PublicKeyTypes) -> bytes:
     """The DER SubjectPublicKeyInfo of a public key."""
     return key.public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
 
 
-def spki_sha256(key: CertifiablePublicKey) -> str:
+def spki_sha256(key: PublicKeyTypes) -> str:
     """Hex SHA-256 of the DER SubjectPublicKeyInfo: the station's identity for a public key."""
     return hashlib.sha256(spki_der(key)).hexdigest()
 

@@ -16,8 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from device_protocol.signatures import verify_sha256
 from station.config import AWS_EC_CURVES, AWS_MIN_RSA_BITS
-from station.engine.cycle import verify_possession
 from station.pki.ca import verify_issued_by
 from station.pki.keys import curve_label
 
@@ -169,7 +169,7 @@ def _status(record: Mapping[str, Any] | None) -> CheckResult:
 def _possession(leaf: x509.Certificate, f: QaFacts) -> CheckResult:
     if f.signature is None:
         return CheckResult("possession", False, f"the board did not sign: {f.signature_error}")
-    if verify_possession(leaf, f.challenge, f.signature):
+    if verify_sha256(leaf.public_key(), f.signature, f.challenge):
         return CheckResult("possession", True, "signed a fresh challenge with the certified key")
     return CheckResult(
         "possession",
