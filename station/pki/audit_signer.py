@@ -23,6 +23,7 @@ from station.files import write_new_file
 from station.pki.ca import issuer_ski, load_certificate, require_key_matches, verify_issued_by
 from station.pki.errors import CaMismatch
 from station.pki.keys import CaPrivateKey, load_private_key, save_private_key
+from station.pki.profile import key_usage
 from station.pki.serials import random_serial
 
 #: id-kp-documentSigning (RFC 9336).
@@ -54,17 +55,7 @@ def build_signer_certificate(
     require_key_matches(issuer_cert, issuer_key.public_key(), "the station intermediate")
     start = now.replace(microsecond=0) - timedelta(minutes=5)
     end = min(start + timedelta(days=days), issuer_cert.not_valid_after_utc)
-    usage = x509.KeyUsage(
-        digital_signature=True,
-        content_commitment=True,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=False,
-        crl_sign=False,
-        encipher_only=False,
-        decipher_only=False,
-    )
+    usage = key_usage(digital_signature=True, content_commitment=True)
     return (
         x509.CertificateBuilder()
         .subject_name(subject)

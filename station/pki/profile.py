@@ -113,12 +113,16 @@ class DeviceProfile:
 
 
 def key_usage(
-    *, digital_signature: bool = False, key_agreement: bool = False, ca: bool = False
+    *,
+    digital_signature: bool = False,
+    content_commitment: bool = False,
+    key_agreement: bool = False,
+    ca: bool = False,
 ) -> x509.KeyUsage:
     """A KeyUsage with only the named bits set (``ca``: keyCertSign and cRLSign)."""
     return x509.KeyUsage(
         digital_signature=digital_signature,
-        content_commitment=False,
+        content_commitment=content_commitment,
         key_encipherment=False,
         data_encipherment=False,
         key_agreement=key_agreement,
