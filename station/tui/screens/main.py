@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import partial
+from typing import assert_never
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -129,7 +130,7 @@ class MainScreen(Screen[None]):
         return self.controller.stats
 
     @stats.setter
-    def stats(self, stats: ShiftStats) -> None:
+    def stats(self, stats: ShiftStats) -> None:  # snapshots set the figures as they are
         self.controller.state = replace(self.controller.state, stats=stats)
 
     @property
@@ -182,6 +183,8 @@ class MainScreen(Screen[None]):
                 self.dismiss(None)
             case Exit(stats):
                 self.app.exit(stats)
+            case _:
+                assert_never(effect)
 
     def label_scanned(self, label: str | None) -> None:
         self.perform(self.controller.label_scanned(label))
