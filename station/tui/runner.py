@@ -24,6 +24,7 @@ from station.engine.events import (
     EngineEvent,
     Failure,
     FailureKind,
+    Outcome,
     Step,
 )
 from station.errors import StationError
@@ -281,7 +282,9 @@ class SlotRunner(Screen[None]):
         slot = result.slot
         self.stats = self.stats.record(result)
         self.show_stats(self.stats)
-        if result.failure is None:
+        if result.outcome is Outcome.ALREADY_PROVISIONED:
+            self.log_line(slot, f"ALREADY PROVISIONED {result.board_uid}: {result.note}")
+        elif result.failure is None:
             self.log_line(
                 slot, f"PASS {result.board_uid} serial {result.serial} in {result.elapsed:.1f} s"
             )

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from textual.widgets import Input, Static
 
 from fixtures.board import BoardServer, Faults
+from station.audit import CertificateStatus
 from station.line.setup import LineSetup
 from station.line.slot import Phase
 from station.tui.app import StationApp
@@ -127,7 +128,7 @@ def test_re_provisioning_asks_first_and_honours_both_answers(
             assert second != first
             old = line_of(app).setup.station.audit.certificate(first or "")
             assert old is not None
-            assert old["status"] == "revoked"
+            assert old.status is CertificateStatus.REVOKED
 
     asyncio.run(scenario())
 
