@@ -11,7 +11,7 @@ import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from station.engine.events import ConsoleText, CycleResult, EngineEvent, StepStarted
+from station.engine.events import ConsoleText, CycleResult, EngineEvent, Outcome, StepStarted
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
@@ -45,7 +45,12 @@ class Logbook:
         elif isinstance(event, ConsoleText):
             self.write(event.slot, f"console | {event.text}")
         elif isinstance(event, CycleResult):
-            if event.failure is None:
+            if event.outcome is Outcome.ALREADY_PROVISIONED:
+                self.write(
+                    event.slot,
+                    f"ALREADY PROVISIONED {event.port} {event.board_uid}: {event.note}",
+                )
+            elif event.failure is None:
                 self.write(
                     event.slot,
                     f"PASS {event.port} {event.board_uid} serial {event.serial} "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from station.audit.records import CERTIFICATE_STATUSES
+from station.audit.certificates import CERTIFICATE_STATUSES
 
 Migration = Callable[[sqlite_utils.Database], None]
 

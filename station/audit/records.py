@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-#: Lifecycle of a certificate row; ``revoked`` and ``superseded`` are terminal.
-CERTIFICATE_STATUSES = ("issued", "delivered", "verified", "locked", "revoked", "superseded")
-
 
 class BoardLike(Protocol):
     @property

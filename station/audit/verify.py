@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
 
 #: The hashed columns in canonical order, then the stored hash: how rows are walked.
@@ -36,11 +37,11 @@ _HASH = COLUMNS.index("hash")
 _SHA_RE = re.compile(r'[{,]"sha256":"([0-9a-f]{64})"')
 
 _STATUS_OF = {
-    "ISSUED": "issued",
-    "DELIVERED": "delivered",
-    "VERIFIED": "verified",
-    "LOCKED": "locked",
-    "REVOKED": "revoked",
+    "ISSUED": CertificateStatus.ISSUED,
+    "DELIVERED": CertificateStatus.DELIVERED,
+    "VERIFIED": CertificateStatus.VERIFIED,
+    "LOCKED": CertificateStatus.LOCKED,
+    "REVOKED": CertificateStatus.REVOKED,
 }
 
 
@@ -66,7 +67,7 @@ class ChainState:
     head_seq: int = 0
     head_hash: str = GENESIS
     count: int = 0
-    status: dict[str, str] = field(default_factory=dict)
+    status: dict[str, CertificateStatus] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
 
     def feed(self, row: Sequence[Any], expected_seq: int, prev: str | None) -> None:
@@ -93,7 +94,9 @@ class ChainState:
             self.status[serial] = _STATUS_OF[kind]
         elif kind == "SUPERSEDED":
             revoked = json.loads(row[_DATA]).get("revoked")
-            self.status[serial] = "revoked" if revoked else "superseded"
+            self.status[serial] = (
+                CertificateStatus.REVOKED if revoked else CertificateStatus.SUPERSEDED
+            )
 
     def then(self, later: ChainState) -> ChainState:
         """This range followed by the next one (ranges merge in sequence order)."""
@@ -193,14 +196,14 @@ def pem_sha256(pem: str) -> str | None:
 
 
 def check(
-    events: Iterable[Mapping[str, Any]], certificates: Iterable[Mapping[str, Any]]
+    events: Iterable[Mapping[str, Any]], certificates: Iterable[CertificateRecord]
 ) -> list[Finding]:
     """Every problem found, the chain's first break first."""
     state = walk(events)
     return findings(state, certificates)
 
 
-def findings(state: ChainState, certificates: Iterable[Mapping[str, Any]]) -> list[Finding]:
+def findings(state: ChainState, certificates: Iterable[CertificateRecord]) -> list[Finding]:
     out = []
     if state.broken_at is not None:
         out.append(
@@ -213,20 +216,20 @@ def findings(state: ChainState, certificates: Iterable[Mapping[str, Any]]) -> li
     status = dict(state.status)
     sha = state.sha256
     for row in certificates:
-        serial = row["serial"]
+        serial = row.serial
         expected = status.pop(serial, None)
         if expected is None:
             out.append(Finding("certificates", serial, "no ISSUED event for this row"))
             continue
-        if row["status"] != expected:
+        if row.status != expected:
             out.append(
                 Finding(
                     "certificates",
                     serial,
-                    f"status {row['status']!r} but the events say {expected!r}",
+                    f"status {row.status.value!r} but the events say {expected.value!r}",
                 )
             )
-        if row["sha256"] != sha.get(serial) or pem_sha256(row["pem"]) != row["sha256"]:
+        if row.sha256 != sha.get(serial) or pem_sha256(row.pem) != row.sha256:
             out.append(
                 Finding(
                     "certificates",

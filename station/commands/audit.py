@@ -60,11 +60,9 @@ def list_(ctx: click.Context, limit: int, as_json: bool) -> None:
         rows = db.all_certificates(limit=limit)
     for row in rows:
         if as_json:
-            click.echo(json.dumps({k: v for k, v in row.items() if k != "pem"}))
+            click.echo(json.dumps({k: v for k, v in row.as_dict().items() if k != "pem"}))
         else:
-            click.echo(
-                f"{row['serial']}  {row['board_uid']}  {row['status']:<10}  {row['not_after']}"
-            )
+            click.echo(f"{row.serial}  {row.board_uid}  {row.status:<10}  {row.not_after}")
 
 
 @audit.command()
@@ -75,21 +73,25 @@ def show(ctx: click.Context, ident: str, as_json: bool) -> None:
     """One board (by id) or certificate (by serial): its certificates and events."""
     with open_audit(config_of(ctx)) as db:
         cert = db.certificate(ident.lower())
-        uid = cert["board_uid"] if cert else ident
+        uid = cert.board_uid if cert else ident
         certs = db.board_certificates(uid)
         events = [e for e in db.events() if e["board_uid"] == uid]
     if not certs and not events:
         raise click.ClickException(
             f"nothing recorded for {ident!r}: give a board id or a certificate serial (hex)"
         )
-    record: dict[str, Any] = {"board": uid, "certificates": certs, "events": events}
+    record: dict[str, Any] = {
+        "board": uid,
+        "certificates": [c.as_dict() for c in certs],
+        "events": events,
+    }
     if as_json:
         click.echo(json.dumps(record))
         return
     click.echo(f"board {uid}")
     for c in certs:
-        link = f" -> {c['superseded_by']}" if c.get("superseded_by") else ""
-        click.echo(f"  certificate {c['serial']} {c['status']}{link}")
+        link = f" -> {c.superseded_by}" if c.superseded_by else ""
+        click.echo(f"  certificate {c.serial} {c.status}{link}")
     for e in events:
         reason = f" {e['code']}: {e['text']}" if e["code"] else ""
         click.echo(f"  {e['seq']:>6} {e['at']} {e['kind']}{reason}")

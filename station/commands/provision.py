@@ -9,7 +9,7 @@ import click
 
 from station.commands.loaders import config_of, open_audit, open_signer, operator_option
 from station.commands.options import json_option, timeout_option
-from station.engine.events import CycleResult
+from station.engine.events import CycleResult, Outcome
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
@@ -29,6 +29,11 @@ def _expect_ids(values: tuple[str, ...]) -> dict[str, str]:
 
 def _line(result: CycleResult) -> str:
     board = result.board_uid or "?"
+    if result.outcome is Outcome.ALREADY_PROVISIONED:
+        return (
+            f"ALREADY PROVISIONED slot {result.slot} {result.port} {board}: {result.note}; "
+            "it is good, nothing was changed"
+        )
     if result.failure is None:
         note = f" ({result.note})" if result.note else ""
         return (
@@ -44,8 +49,12 @@ def _record(result: CycleResult) -> dict[str, object]:
         "slot": result.slot,
         "port": result.port,
         "board": result.board_uid,
+        "outcome": result.outcome.value,
         "passed": result.passed,
         "serial": result.serial,
+        "provisioned_at": None
+        if result.provisioned_at is None
+        else result.provisioned_at.isoformat(),
         "elapsed": round(result.elapsed, 3),
         "note": result.note,
         "failure": None
@@ -82,7 +91,8 @@ def provision(
     timeout: float,
     as_json: bool,
 ) -> None:
-    """Provision the boards on the given ports, all at once; exit 0 only if all passed."""
+    """Provision the boards on the given ports, all at once; exit 0 only if every board passed
+    or was already provisioned (locked with the certificate recorded for it)."""
     if not operator:
         raise click.UsageError("--operator (or STATION_OPERATOR) is required")
     config = config_of(ctx)
@@ -90,7 +100,7 @@ def provision(
     with open_audit(config) as audit:
         for row in audit.undelivered():
             click.echo(
-                f"note: certificate {row['serial']} for board {row['board_uid']} was issued but "
+                f"note: certificate {row.serial} for board {row.board_uid} was issued but "
                 "never confirmed delivered; it is delivered or revoked when that board returns",
                 err=True,
             )
@@ -116,7 +126,7 @@ def provision(
             logbook.close()
     for result in results:
         click.echo(json.dumps(_record(result)) if as_json else _line(result))
-    sys.exit(0 if all(r.passed for r in results) else 1)
+    sys.exit(0 if all(r.good for r in results) else 1)
 
 
 COMMANDS = (provision,)

@@ -16,7 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
 from station.engine.cycle import CycleOptions
-from station.engine.events import ConsoleText, CycleResult, EngineEvent, Failure, FailureKind, Step
+from station.engine.events import (
+    ConsoleText,
+    CycleResult,
+    EngineEvent,
+    Failure,
+    FailureKind,
+    Outcome,
+    Step,
+)
 from station.line.effects import (
     AskLabel,
     ConfirmReprovision,
@@ -298,7 +306,9 @@ class LineController:
         slot = result.slot
         self.state = replace(self.state, stats=self.stats.record(result))
         effects: list[Effect] = [ShowStats(self.stats)]
-        if result.failure is None:
+        if result.outcome is Outcome.ALREADY_PROVISIONED:
+            text = f"ALREADY PROVISIONED {result.board_uid}: {result.note}"
+        elif result.failure is None:
             text = f"PASS {result.board_uid} serial {result.serial} in {result.elapsed:.1f} s"
         else:
             failure = result.failure

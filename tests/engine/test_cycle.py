@@ -11,8 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fixtures.board import BoardServer, Faults
+from station.audit import CertificateStatus
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.events import CycleResult, FailureKind, StepStarted
+from station.engine.events import CycleResult, FailureKind, Outcome, StepStarted
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
@@ -62,7 +63,7 @@ def test_boards_provision_to_locked_with_verifiable_certificates(
     assert ": OK" in verified.stdout
     row = station.audit.certificate(result.serial or "")
     assert row is not None
-    assert row["status"] == "locked"
+    assert row.status is CertificateStatus.LOCKED
     kinds = [e["kind"] for e in events(station, board.identity.uid)]
     assert kinds == ["STARTED", "ISSUED", "DELIVERED", "VERIFIED", "LOCKED"]
     assert station.audit.first_broken_event() is None
@@ -140,7 +141,7 @@ def test_faults_fail_with_their_class_and_the_board_passes_once_cleared(
     assert failed[-1]["text"] == result.failure.message
     # No stray state: nothing issued stays "issued" unless it may be on the board.
     if faults.flash_fail or faults.bad_csr:
-        statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
+        statuses = [c.status for c in station.audit.board_certificates(board.identity.uid)]
         assert "issued" not in statuses
 
     board.faults = Faults()
@@ -149,7 +150,7 @@ def test_faults_fail_with_their_class_and_the_board_passes_once_cleared(
     retry = run(station, board)
     assert retry.passed, retry.failure
     assert board.device.element.locked
-    statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
+    statuses = [c.status for c in station.audit.board_certificates(board.identity.uid)]
     assert statuses.count("locked") == 1
     assert "issued" not in statuses
     assert station.audit.first_broken_event() is None
@@ -183,9 +184,8 @@ def test_a_provisioned_board_is_refused_unless_reprovisioned(
     board = make_board()
     first = run(station, board)
     assert first.passed
-    again = run(station, board)
-    assert again.failure is not None
-    assert again.failure.code == "identity.already-provisioned"
+    again = run(station, board)  # locked with its recorded certificate: nothing to do
+    assert again.outcome is Outcome.ALREADY_PROVISIONED, again.failure
 
     # The board is erased (reflashed) and comes back blank: still refused without reprovision.
     element = board.device.element
@@ -200,8 +200,8 @@ def test_a_provisioned_board_is_refused_unless_reprovisioned(
     assert replaced.passed, replaced.failure
     old = station.audit.certificate(first.serial or "")
     assert old is not None
-    assert old["status"] == "revoked"
-    assert old["superseded_by"] == replaced.serial
+    assert old.status is CertificateStatus.REVOKED
+    assert old.superseded_by == replaced.serial
     kinds = [e["kind"] for e in events(station, board.identity.uid)]
     assert "SUPERSEDED" in kinds
 

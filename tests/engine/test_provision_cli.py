@@ -71,3 +71,37 @@ def test_operator_is_required(make_board: MakeBoard, home: Path) -> None:
     )
     assert result.returncode == 2
     assert "--operator" in result.stderr
+
+
+def test_a_board_already_provisioned_exits_0_with_its_own_outcome(
+    make_board: MakeBoard, home: Path
+) -> None:
+    done, fresh = make_board(), make_board()
+    first = provision(home, "--operator", "op-3", "--json", "--port", done.url)
+    assert first.returncode == 0, first.stdout + first.stderr
+    serial = json.loads(first.stdout)["serial"]
+
+    # The finished board is put back on the jig next to a new one (or `provision` is rerun).
+    again = provision(home, "--operator", "op-3", "--json", "--port", done.url, "--port", fresh.url)
+    assert again.returncode == 0, again.stdout + again.stderr
+    back, new = (json.loads(line) for line in again.stdout.splitlines())
+    assert (back["outcome"], back["passed"], back["failure"]) == (
+        "already-provisioned",
+        False,
+        None,
+    )
+    assert back["serial"] == serial
+    assert back["provisioned_at"]
+    assert (new["outcome"], new["passed"]) == ("passed", True)
+
+    text = provision(home, "--operator", "op-3", "--port", done.url)
+    assert text.returncode == 0, text.stdout + text.stderr
+    assert text.stdout.startswith(f"ALREADY PROVISIONED slot 1 {done.url} {done.identity.uid}")
+    assert f"certificate {serial}, locked {back['provisioned_at'][:10]}" in text.stdout
+
+    # Still a failure when another board on the same run fails.
+    bad = make_board(Faults(bad_csr="weak-key"))
+    mixed = provision(home, "--operator", "op-3", "--json", "--port", done.url, "--port", bad.url)
+    assert mixed.returncode == 1
+    outcomes = [json.loads(line)["outcome"] for line in mixed.stdout.splitlines()]
+    assert outcomes == ["already-provisioned", "failed"]

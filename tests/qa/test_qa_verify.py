@@ -140,7 +140,7 @@ def test_a_revoked_certificate_fails_status(
 ) -> None:
     (cert,) = station.audit.board_certificates(provisioned.identity.uid)
     station.audit.revoke(
-        cert["serial"], "key-compromise", datetime.now(UTC), EventContext("line-7", "sup-1")
+        cert.serial, "key-compromise", datetime.now(UTC), EventContext("line-7", "sup-1")
     )
     code, report = qa_verify(home, provisioned.url)
     assert code == 1
