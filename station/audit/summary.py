@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.audit.records import slot_name
+
 #: The event that ends a cycle, and the outcome it stands for.
 OUTCOMES = {"LOCKED": "passed", "FAILED": "failed"}
 
@@ -41,7 +43,7 @@ class ShiftSummary:
             return
         self.outcomes[outcome] += 1
         operator = str(event["operator"] or "-")
-        slot = "-" if event["slot"] is None else str(event["slot"])
+        slot = slot_name(event["slot"]) or "-"
         self.by_operator.setdefault(operator, Counter())[outcome] += 1
         self.by_slot.setdefault(slot, Counter())[outcome] += 1
         if outcome == "failed":

@@ -240,9 +240,7 @@ class SlotRunner(Screen[None]):
 
     def run_qa(self, slot: str, port: str, context: QaContext) -> None:
         """QA the board on ``slot`` in a worker; the result arrives as a QaDone message."""
-        qa_context = replace(
-            context, operator=self.operator, slot=int(slot) if slot.isdigit() else None
-        )
+        qa_context = replace(context, operator=self.operator, slot=slot)
 
         def body() -> None:
             try:
