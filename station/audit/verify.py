@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
+from station.phrasing import quoted
 
 #: The hashed columns in canonical order, then the stored hash: how rows are walked.
 COLUMNS = (*SORTED_COLUMNS, "hash")
@@ -223,7 +224,7 @@ def findings(state: ChainState, certificates: Iterable[Mapping[str, Any]]) -> li
                 Finding(
                     "certificates",
                     serial,
-                    f"status {row['status']!r} but the events say {expected!r}",
+                    f"status {quoted(row['status'])} but the events say {quoted(expected)}",
                 )
             )
         if row["sha256"] != sha.get(serial) or pem_sha256(row["pem"]) != row["sha256"]:
