@@ -121,7 +121,8 @@ def _sha(fields: Mapping[str, str], key: str = "sha") -> bytes:
 def _enum(fields: Mapping[str, str], key: str, kind: type[enum.StrEnum]) -> str:
     raw = _get(fields, key)
     if raw not in kind._value2member_map_:
-        raise FieldError(f"field {key!r}={raw!r} is not one of {sorted(kind._value2member_map_)}")
+        allowed = ", ".join(sorted(kind._value2member_map_))
+        raise FieldError(f"field {key!r}={raw!r} is not one of {allowed}")
     return raw
 
 

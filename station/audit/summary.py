@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from station.audit.records import slot_name
+
 #: The event that ends a cycle, and the outcome it stands for. A board found already
 #: provisioned is counted apart: neither a pass of this window nor a failure.
 OUTCOMES = {"LOCKED": "passed", "FAILED": "failed", "ALREADY_PROVISIONED": "already"}
@@ -42,7 +44,7 @@ class ShiftSummary:
             return
         self.outcomes[outcome] += 1
         operator = str(event["operator"] or "-")
-        slot = "-" if event["slot"] is None else str(event["slot"])
+        slot = slot_name(event["slot"]) or "-"
         if outcome == "already":
             return
         self.by_operator.setdefault(operator, Counter())[outcome] += 1

@@ -24,6 +24,7 @@ from typing import Any
 
 from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
+from station.phrasing import quoted
 
 #: The hashed columns in canonical order, then the stored hash: how rows are walked.
 COLUMNS = (*SORTED_COLUMNS, "hash")
@@ -226,7 +227,8 @@ def findings(state: ChainState, certificates: Iterable[CertificateRecord]) -> li
                 Finding(
                     "certificates",
                     serial,
-                    f"status {row.status.value!r} but the events say {expected.value!r}",
+                    f"status {quoted(row.status.value)}"
+                    f" but the events say {quoted(expected.value)}",
                 )
             )
         if row.sha256 != sha.get(serial) or pem_sha256(row.pem) != row.sha256:

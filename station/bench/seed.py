@@ -102,7 +102,7 @@ def seed(
                     "kind": kind,
                     "station_id": station_id,
                     "operator": "seed",
-                    "slot": 1 + i % 16,
+                    "slot": str(1 + i % 16),
                     "port": f"/dev/ttyUSB{i % 16}",
                     "board_uid": uid,
                     "serial": cert,

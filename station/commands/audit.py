@@ -12,6 +12,7 @@ from station.audit.verify import findings, walk_file
 from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit
 from station.commands.options import json_option
+from station.phrasing import quoted
 
 
 @click.group()
@@ -78,7 +79,7 @@ def show(ctx: click.Context, ident: str, as_json: bool) -> None:
         events = [e for e in db.events() if e["board_uid"] == uid]
     if not certs and not events:
         raise click.ClickException(
-            f"nothing recorded for {ident!r}: give a board id or a certificate serial (hex)"
+            f"nothing recorded for {quoted(ident)}: give a board id or a certificate serial (hex)"
         )
     record: dict[str, Any] = {
         "board": uid,

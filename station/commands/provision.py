@@ -13,6 +13,7 @@ from station.engine.events import CycleResult, Outcome
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
+from station.phrasing import quoted
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 
@@ -22,7 +23,7 @@ def _expect_ids(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         port, sep, uid = value.rpartition("=")
         if not sep or not port or not uid:
-            raise click.BadParameter(f"{value!r}: use PORT=ID", param_hint="--expect-id")
+            raise click.BadParameter(f"{quoted(value)}: use PORT=ID", param_hint="--expect-id")
         out[port] = uid
     return out
 

@@ -86,7 +86,7 @@ class Cycle:
         return EventContext(
             station_id=self.station.station_id,
             operator=self.options.operator,
-            slot=int(self.slot) if self.slot.isdigit() else None,
+            slot=self.slot,
             port=self.port,
         )
 

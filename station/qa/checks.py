@@ -20,6 +20,7 @@ from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.config import AWS_EC_CURVES, AWS_MIN_RSA_BITS
 from station.pki.ca import verify_issued_by
 from station.pki.keys import curve_label
+from station.pki.profile import name_text
 
 #: The checks, in the order they are reported.
 CHECK_NAMES = (
@@ -95,7 +96,7 @@ def run_checks(f: QaFacts) -> list[CheckResult]:
 
 
 def _describe(leaf: x509.Certificate) -> str:
-    return f"serial {leaf.serial_number:x}, subject {leaf.subject.rfc4514_string()}"
+    return f"serial {leaf.serial_number:x}, subject {name_text(leaf.subject)}"
 
 
 def _chain(leaf: x509.Certificate, extra: list[x509.Certificate], f: QaFacts) -> CheckResult:
@@ -104,22 +105,22 @@ def _chain(leaf: x509.Certificate, extra: list[x509.Certificate], f: QaFacts) ->
         return CheckResult(
             "chain",
             False,
-            f"issued by {leaf.issuer.rfc4514_string()}, not by this station's intermediate "
-            f"({f.intermediate.subject.rfc4514_string()}); the board holds a foreign certificate: "
+            f"issued by {name_text(leaf.issuer)}, not by this station's intermediate "
+            f"({name_text(f.intermediate.subject)}); the board holds a foreign certificate: "
             "re-provision it",
         )
     if not verify_issued_by(issuer, f.root):
         return CheckResult(
             "chain",
             False,
-            f"issued by {issuer.subject.rfc4514_string()}, which does not chain to the station "
-            f"root ({f.root.subject.rfc4514_string()}); the board holds a foreign certificate: "
+            f"issued by {name_text(issuer.subject)}, which does not chain to the station "
+            f"root ({name_text(f.root.subject)}); the board holds a foreign certificate: "
             "re-provision it",
         )
     for cert in (issuer, f.root):
         if not cert.not_valid_before_utc <= f.now <= cert.not_valid_after_utc:
-            return CheckResult("chain", False, f"{cert.subject.rfc4514_string()} is not valid now")
-    return CheckResult("chain", True, f"chains to {f.root.subject.rfc4514_string()}")
+            return CheckResult("chain", False, f"{name_text(cert.subject)} is not valid now")
+    return CheckResult("chain", True, f"chains to {name_text(f.root.subject)}")
 
 
 def _audit_record(

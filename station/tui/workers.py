@@ -92,7 +92,7 @@ class SlotWorkers:
 
     def qa(self, slot: str, port: str, context: QaContext, operator: str) -> None:
         """QA the board on ``slot``; the result arrives as a QaDone message."""
-        qa_context = replace(context, operator=operator, slot=int(slot) if slot.isdigit() else None)
+        qa_context = replace(context, operator=operator, slot=slot)
 
         def body() -> None:
             post = self.screen.post_message

@@ -16,7 +16,7 @@ from station.audit.errors import AlreadyRevoked, KeyAlreadyRecorded, UnknownCert
 from station.audit.migrations import MIGRATIONS
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-CTX = EventContext(station_id="line1-st01", operator="op7", slot=3, port="/dev/ttyUSB3")
+CTX = EventContext(station_id="line1-st01", operator="op7", slot="3", port="/dev/ttyUSB3")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def test_record_issued_commits_certificate_board_and_event(audit: AuditDB, tmp_p
     assert (event["kind"], event["serial"], event["slot"], event["operator"]) == (
         "ISSUED",
         "ab01",
-        3,
+        "3",
         "op7",
     )
     assert '"pem":' in event["data"]

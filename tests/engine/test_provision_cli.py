@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable
@@ -105,3 +106,16 @@ def test_a_board_already_provisioned_exits_0_with_its_own_outcome(
     assert mixed.returncode == 1
     outcomes = [json.loads(line)["outcome"] for line in mixed.stdout.splitlines()]
     assert outcomes == ["already-provisioned", "failed"]
+
+
+def test_events_record_each_slot_as_text(make_board: MakeBoard, home: Path) -> None:
+    boards = [make_board(), make_board()]
+    ports = [arg for board in boards for arg in ("--port", board.url)]
+    result = provision(home, "--operator", "op-3", *ports)
+    assert result.returncode == 0, result.stdout + result.stderr
+    conn = sqlite3.connect(home / "audit.db")
+    rows = conn.execute("SELECT board_uid, slot, typeof(slot) FROM events").fetchall()
+    conn.close()
+    for n, board in enumerate(boards, start=1):
+        mine = {(slot, kind) for uid, slot, kind in rows if uid == board.identity.uid}
+        assert mine == {(str(n), "text")}

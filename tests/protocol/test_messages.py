@@ -257,7 +257,7 @@ _B64_65 = base64.b64encode(b"x" * 65).decode()
         pytest.param(
             "READ",
             {"obj": "key", "off": "0"},
-            "field 'obj'='key' is not one of ['cert', 'csr', 'sig']",
+            "field 'obj'='key' is not one of cert, csr, sig",
             id="fail/read-obj",
         ),
         pytest.param("READ", {"obj": "csr"}, "missing field 'off'", id="fail/read-missing-off"),

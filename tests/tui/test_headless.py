@@ -69,10 +69,10 @@ def test_fail_jig_problems_are_all_reported(tmp_path: Path) -> None:
     text = str(info.value)
     for expected in (
         "other: unknown table",
-        "jig.start: 'later'",
+        'jig.start: "later": use auto or key',
         "jig.speed: unknown key",
         "jig.slots.1.url: give exactly one of url or usb",
-        "jig.slots.2.usb: '403:6001' is not vid:pid",
+        'jig.slots.2.usb: "403:6001" is not vid:pid',
         "jig.slots.3.usb: add serial_number or location",
         "jig.slots.5.colour: unknown key",
         "jig.slots.5: names the same port as slot 4",
