@@ -15,6 +15,9 @@ _TEMPLATE = """\
 id = {station_id}
 # Organisation: O= of the CA certificates.
 org = {org}
+# No cycle starts while the disk holding this home has less free space than this, in MiB (the
+# audit database, the log and exports live here; a full disk stops cycles midway). 0: no check.
+min_free_mib = 200
 
 [ca]
 # The station intermediate CA key: an encrypted PKCS#8 PEM file (passphrase from
