@@ -30,6 +30,7 @@ SUBJECT_FIELDS = ("uid", "model", "station")
 class StationSection:
     id: str
     org: str
+    min_free_mib: int  # no cycle starts with less free space in the home; 0: no check
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,11 @@ class StationConfig:
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:
-    return StationSection(id=t.text("id", pattern=r"[A-Za-z0-9._-]{1,32}"), org=t.text("org"))
+    return StationSection(
+        id=t.text("id", pattern=r"[A-Za-z0-9._-]{1,32}"),
+        org=t.text("org"),
+        min_free_mib=t.integer("min_free_mib", 200, low=0, high=1024 * 1024),
+    )
 
 
 def key_ref(t: TableReader, key: str, default: str, home: StationHome) -> KeyRef:

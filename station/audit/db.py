@@ -24,6 +24,7 @@ from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.audit.chain import GENESIS, canonical_data, event_hash, first_broken
 from station.audit.errors import AuditError, KeyAlreadyRecorded, UnstorableEvent
 from station.audit.migrations import MIGRATIONS
+from station.audit.readonly import connect_readonly
 from station.audit.records import (
     EventContext,
     ExportRecord,
@@ -34,6 +35,7 @@ from station.audit.records import (
     timestamp,
 )
 from station.audit.storable import check_storable
+from station.disk import DiskFull, full_disk_said, is_disk_full
 
 
 class AuditDB:
@@ -47,6 +49,7 @@ class AuditDB:
         self._local = threading.local()
         self._local.conn = conn
         self._all = [conn]
+        self.readonly = False
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -57,6 +60,8 @@ class AuditDB:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as e:
+            if is_disk_full(e, path.parent):
+                raise DiskFull(path.parent) from e
             raise AuditError(f"cannot open audit database {path}: {e}") from e
         return conn
 
@@ -64,7 +69,7 @@ class AuditDB:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect(self.path)
+            conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -83,6 +88,14 @@ class AuditDB:
         """Open (creating if needed) and migrate the database at ``path``."""
         audit = cls(cls._connect(path), path)
         audit._migrate()
+        return audit
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> AuditDB:
+        """Open the existing database at ``path`` to read only: no migration, no write, so it
+        works on a full disk or a read-only copy. Writes through it fail."""
+        audit = cls(connect_readonly(path), path)
+        audit.readonly = True
         return audit
 
     def close(self) -> None:
@@ -105,17 +118,18 @@ class AuditDB:
         if getattr(self._local, "depth", 0):  # inside transaction(): join it
             yield self._conn
             return
-        with self._lock:
+        with self._lock, full_disk_said(self.path.parent):
             self._conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    self._conn.execute("ROLLBACK")
                 raise
             finally:
                 self._local.depth = 0
-            self._conn.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from typing import Any
 
 from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
+from station.audit.readonly import connect_readonly
 from station.phrasing import quoted
 
 #: The hashed columns in canonical order, then the stored hash: how rows are walked.
@@ -143,7 +143,7 @@ def _walk_rows(rows: Iterable[Sequence[Any]], start_seq: int) -> ChainState:
 
 
 def _walk_range(path: str, lo: int, hi: int) -> ChainState:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = connect_readonly(Path(path))
     try:
         cursor = conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq BETWEEN ? AND ? "  # noqa: S608
@@ -158,7 +158,7 @@ def _walk_range(path: str, lo: int, hi: int) -> ChainState:
 def walk_file(path: Path, workers: int | None = None) -> ChainState:
     """:func:`walk` over a database file, cut into sequence ranges checked in parallel
     processes; the links between ranges are checked when the ranges are merged."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = connect_readonly(Path(path))
     try:
         last = int(conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
     finally:

@@ -10,7 +10,7 @@ import click
 
 from station.audit.verify import findings, walk_file
 from station.commands import audit_export
-from station.commands.loaders import config_of, open_audit
+from station.commands.loaders import config_of, open_audit, open_audit_readonly
 from station.commands.options import json_option
 from station.phrasing import quoted
 
@@ -25,7 +25,7 @@ def audit() -> None:
 @click.pass_context
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Walk the event hash chain and the certificate records; exit 1 naming the first bad row."""
-    with open_audit(config_of(ctx)) as db:
+    with open_audit_readonly(config_of(ctx)) as db:
         state = walk_file(db.path)
         found = findings(state, db.iter_certificates())
     if as_json:

@@ -7,7 +7,14 @@ import sys
 
 import click
 
-from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.commands.loaders import (
+    config_of,
+    disk_full_note,
+    open_audit,
+    open_signer,
+    operator_option,
+    space_guard,
+)
 from station.commands.options import json_option, timeout_option
 from station.engine.events import CycleResult, Outcome
 from station.engine.gang import provision_all
@@ -112,6 +119,7 @@ def provision(
             profile=DeviceProfile.from_config(config),
             audit=audit,
             request_timeout=timeout,
+            space=space_guard(config),
         )
         logbook = Logbook(config.home.log_file, config.station.id)
         try:
@@ -125,8 +133,12 @@ def provision(
             )
         finally:
             logbook.close()
-    for result in results:
-        click.echo(json.dumps(_record(result)) if as_json else _line(result))
+        # Every result is printed before anything else can fail (closing files on a full disk).
+        for result in results:
+            click.echo(json.dumps(_record(result)) if as_json else _line(result))
+    note = disk_full_note(config, logbook, (r.failure.code for r in results if r.failure))
+    if note is not None:
+        click.echo(f"error: {note}", err=True)
     sys.exit(0 if all(r.good for r in results) else 1)
 
 

@@ -14,7 +14,13 @@ import sys
 import click
 
 from device_protocol import Link, LinkError
-from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.commands.loaders import (
+    config_of,
+    open_audit,
+    open_signer,
+    operator_option,
+    space_guard,
+)
 from station.commands.options import json_option, timeout_option
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
@@ -73,6 +79,7 @@ def rotate(
             audit=audit,
             revoke_superseded=not keep_old_valid,
             request_timeout=timeout,
+            space=space_guard(config),
         )
         options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
         result = Cycle(station, "rotate", url, options).run()

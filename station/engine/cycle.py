@@ -136,6 +136,8 @@ class Cycle:
         )
         failure = None
         try:
+            if self.station.space is not None:
+                self.station.space.check()  # before the port is even opened
             with link:
                 self._cycle(link)
         except Exception as error:  # every outcome becomes a result and an audit event

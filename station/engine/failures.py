@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.messages import Status
+from station.disk import DiskSpaceError
 from station.engine.events import Failure, FailureKind, Step
 from station.errors import StationError
 from station.pki.errors import PolicyRejection
@@ -114,6 +115,14 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
     if isinstance(error, IdentityMismatch | ReadbackMismatch):
         kind = FailureKind.IDENTITY if isinstance(error, IdentityMismatch) else FailureKind.PROTOCOL
         return Failure(kind, step, error.code, f"{where}: {error}")
+    if isinstance(error, DiskSpaceError):
+        return Failure(
+            FailureKind.STATION,
+            step,
+            error.code,
+            f"Slot {slot} stopped at {name}: {error}; a board whose cycle was interrupted "
+            "resumes when it is put back.",
+        )
     if isinstance(error, StationError):
         return Failure(
             FailureKind.STATION,
