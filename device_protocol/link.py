@@ -218,12 +218,14 @@ class Link:
         """Send one request and return its typed answer, retrying per SPEC.md section 3."""
         if self._port is None:
             self.open()
+        if not self.fits(request):
+            raise ProtocolError(
+                self.url,
+                f"{request.NAME} needs up to {worst_case_length(request)} bytes, over the "
+                f"board's mtu {self.mtu}",
+            )
         seq = self._next_seq()
         wire = encode(Frame(seq=seq, name=request.NAME, fields=request.to_fields()))
-        if len(wire) > self.mtu:
-            raise ProtocolError(
-                self.url, f"{request.NAME} needs {len(wire)} bytes > mtu {self.mtu}"
-            )
         self.stats.requests += 1
         end = None if deadline is None else self.clock() + deadline
         timeouts = resends = 0
@@ -260,6 +262,10 @@ class Link:
                 return request.parse_response(answer.fields)
             except m.FieldError as e:
                 raise ProtocolError(self.url, f"bad answer to {request.NAME}: {e}") from e
+
+    def fits(self, request: m.Request[Any]) -> bool:
+        """Whether ``request`` fits the board's mtu with any sequence number it may carry."""
+        return worst_case_length(request) <= self.mtu
 
     def _silence(self, name: str) -> str:
         """Why nothing answered, as far as the bytes that did arrive tell."""
@@ -332,8 +338,10 @@ class Link:
         return info
 
     def get_csr(self, cn: str = "") -> bytes:
-        hint = cn if len(encode(Frame(seq=1, name="GET_CSR", fields={"cn": cn}))) < self.mtu else ""
-        return self._read_object(m.ObjectKind.CSR, self.call(m.GetCsr(hint)))
+        request = m.GetCsr(cn)
+        if not self.fits(request):
+            request = m.GetCsr()  # the hint is optional: the board then uses its uid
+        return self._read_object(m.ObjectKind.CSR, self.call(request))
 
     def get_cert(self) -> bytes:
         return self._read_object(m.ObjectKind.CERT, self.call(m.GetCert()))
@@ -377,6 +385,12 @@ class Link:
         if hashlib.sha256(data).digest() != info.sha256:
             raise ProtocolError(self.url, f"{kind} read back with a wrong SHA-256; retry the board")
         return bytes(data)
+
+
+def worst_case_length(request: m.Request[Any]) -> int:
+    """The longest line ``request`` can take on the wire: with the largest sequence number."""
+    frame = Frame(seq=SEQ_MODULO - 1, name=request.NAME, fields=request.to_fields())
+    return len(encode(frame))
 
 
 def _parse(port: str, request: str, cls: type[m.Failure], frame: Frame) -> m.Failure:

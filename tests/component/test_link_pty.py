@@ -239,3 +239,19 @@ def test_baud_pacing_takes_the_time_of_the_wire(make_board: MakeBoard) -> None:
         elapsed = time.monotonic() - start
     wire_bytes = link.stats.bytes_out + link.stats.bytes_in
     assert elapsed >= 0.9 * wire_bytes * 10 / 9600
+
+
+def test_a_cn_hint_that_fits_only_with_a_short_seq_is_dropped_not_a_protocol_error(
+    make_board: MakeBoard,
+) -> None:
+    # 100 characters of hint: 127 bytes of GET_CSR line with seq 1 (under mtu 128), 131 with
+    # a 5-digit seq. The size check and the request must agree: the hint is left out.
+    hint = "h" * 100
+    board = make_board(mtu=128)
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link._seq = 65534  # the next request carries seq 65535
+        csr = x509.load_der_x509_csr(link.get_csr(hint))
+    cn = csr.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert cn == board.identity.uid
