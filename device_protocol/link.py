@@ -102,6 +102,7 @@ class Link:
         self._decoder = Decoder(DEFAULT_MAX_LINE)
         self._events: deque[Event] = deque()
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1
+        self._pending: str | None = None  # the request being answered, for error messages
 
     # ---- port --------------------------------------------------------------------------------
 
@@ -204,8 +205,17 @@ class Link:
 
     def _disconnected(self, e: BaseException) -> Disconnected:
         self.close()
+        return self._left(_first_line(e))
+
+    def _left(self, reason: str) -> Disconnected:
+        """The board is gone: say which request it was answering (SPEC.md 3)."""
+        name = self._pending
+        during = f" while answering {name}" if name else ""
         return Disconnected(
-            self.url, f"the board disconnected ({_first_line(e)}); reseat the board and retry"
+            self.url,
+            f"the board left the line{during} ({reason}); reseat the board and retry",
+            request=name,
+            reason=reason,
         )
 
     # ---- requests ----------------------------------------------------------------------------
@@ -227,6 +237,18 @@ class Link:
         seq = self._next_seq()
         wire = encode(Frame(seq=seq, name=request.NAME, fields=request.to_fields()))
         self.stats.requests += 1
+        self._pending = request.NAME
+        try:
+            return self._exchange(request, wire, seq, deadline)
+        except Disconnected as e:
+            if e.request is None:  # raised by the port itself (a wrapped or tapped port)
+                raise self._left(e.reason) from e
+            raise
+        finally:
+            self._pending = None
+
+    def _exchange(self, request: m.Request[R], wire: bytes, seq: int, deadline: float | None) -> R:
+        """Send ``wire`` and wait for its answer, re-sending per SPEC.md sections 2.4 and 3."""
         end = None if deadline is None else self.clock() + deadline
         timeouts = resends = 0
         while True:

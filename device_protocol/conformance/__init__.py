@@ -73,7 +73,7 @@ def run_conformance(
                 try:
                     result = CaseResult(name, True, case(session))
                 except Disconnected as e:
-                    gone = f"the board left the line ({e.detail})"
+                    gone = e.detail
                     result = CaseResult(name, False, gone)
                 except (CaseFailed, CsrProblem, LinkError, ValueError) as e:
                     result = CaseResult(name, False, str(e))

@@ -80,7 +80,7 @@ class TappedPort:
         try:
             data: bytes = self._port.read(max(size, 1))
         except (serial.SerialException, OSError, TypeError) as e:
-            raise Disconnected(self.url, f"the board disconnected ({e})") from e
+            raise Disconnected(self.url, f"the board disconnected ({e})", reason=str(e)) from e
         if data:
             self._record(data)
         return data

@@ -77,11 +77,16 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             f"{where} stopped answering during {name}: reseat it and retry.",
         )
     if isinstance(error, Disconnected):
+        gone = (
+            f"left the line while answering {error.request} ({error.reason})"
+            if error.request
+            else f"dropped off the line during {name} ({error.detail})"
+        )
         return Failure(
             FailureKind.NOT_RESPONDING,
             step,
             f"disconnected.{name}",
-            f"{where} dropped off the line during {name} ({error.detail}): reseat it and retry.",
+            f"{where} {gone}: reseat it and retry.",
         )
     if isinstance(error, DeviceError):
         advice = _BOARD_ADVICE.get(

@@ -255,3 +255,20 @@ def test_a_cn_hint_that_fits_only_with_a_short_seq_is_dropped_not_a_protocol_err
         csr = x509.load_der_x509_csr(link.get_csr(hint))
     cn = csr.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
     assert cn == board.identity.uid
+
+
+@pytest.mark.parametrize("step", ["HELLO", "GET_CSR"])
+def test_a_board_leaving_mid_request_is_named_with_that_request(
+    make_board: MakeBoard, step: str
+) -> None:
+    board = make_board(Faults(disconnect=step))
+
+    def cycle(link: Link) -> None:
+        link.hello()
+        link.keygen("ec-p256")
+        link.get_csr()
+
+    with Link(board.url, timeout=1.0) as link, pytest.raises(Disconnected) as gone:
+        cycle(link)
+    assert gone.value.request == step
+    assert f"the board left the line while answering {step} (" in str(gone.value)

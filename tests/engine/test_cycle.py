@@ -242,3 +242,13 @@ def test_no_private_key_or_passphrase_in_the_database_or_logs(
             data = path.read_bytes()
             for secret in secrets:
                 assert secret not in data, (path, secret[:20])
+
+
+def test_a_board_leaving_during_hello_is_reported_with_the_request(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    result = run(station, make_board(Faults(disconnect="HELLO")))
+    assert result.failure is not None
+    assert result.failure.code == "disconnected.HELLO"
+    assert "left the line while answering HELLO (" in result.failure.message
+    assert result.failure.message.endswith("reseat it and retry.")
