@@ -93,6 +93,8 @@ class Rejected:
 
     reason: str
     raw: bytes
+    #: Dropped for its length (a receiver's limit), not for damage.
+    too_long: bool = False
 
 
 Event = Frame | ConsoleLine | Rejected
@@ -227,7 +229,9 @@ class Decoder:
     def _overflow(self, out: list[Event]) -> None:
         if not self._discarding:
             self.stats.overflows += 1
-            out.append(Rejected(f"line longer than {self.max_line} bytes", bytes(self._buf[:64])))
+            out.append(
+                Rejected(f"line longer than {self.max_line} bytes", bytes(self._buf[:64]), True)
+            )
         self._discarding = True
         # Keep a trailing "~": it may be the first half of the next start marker.
         keep = 1 if self._buf.endswith(b"~") else 0
@@ -253,7 +257,7 @@ class Decoder:
             tail, self._after_frame = self._after_frame, False
             if len(line) > self.max_line:
                 self.stats.overflows += 1
-                out.append(Rejected(f"line longer than {self.max_line} bytes", line[:64]))
+                out.append(Rejected(f"line longer than {self.max_line} bytes", line[:64], True))
             elif line.strip():
                 out.append(ConsoleLine(_console_text(line), tail))
             return True
@@ -277,7 +281,7 @@ class Decoder:
                 self._after_frame = True
                 if len(raw) > self.max_line:
                     self.stats.overflows += 1
-                    out.append(Rejected(f"frame longer than {self.max_line} bytes", raw[:64]))
+                    out.append(Rejected(f"frame longer than {self.max_line} bytes", raw[:64], True))
                 else:
                     out.append(_parse_frame(raw))
                 return True

@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from device_protocol import Disconnected, Link, Timeout
-from device_protocol.errors import DeviceError
+from device_protocol.errors import DeviceError, ProtocolError
 from device_protocol.messages import BoardState, Status
 from fixtures.board import BoardServer, Faults
 
@@ -272,3 +272,27 @@ def test_a_board_leaving_mid_request_is_named_with_that_request(
         cycle(link)
     assert gone.value.request == step
     assert f"the board left the line while answering {step} (" in str(gone.value)
+
+
+def test_a_large_mtu_is_received_whole(make_board: MakeBoard) -> None:
+    """SPEC.md 2.5: the station receives lines up to the mtu the board announces."""
+    board = make_board(mtu=16384)
+    chain = os.urandom(12000)  # one READ answer of about 16 KB
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link.put_cert(chain)
+        assert link.get_cert() == chain
+        assert link.stats.resends == 0
+
+
+def test_a_line_over_the_mtu_is_reported_as_what_it_is(make_board: MakeBoard) -> None:
+    board = make_board(Faults(overrun=8192), mtu=256)
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link.put_cert(os.urandom(6000))
+        with pytest.raises(ProtocolError) as long:
+            link.get_cert()
+    assert "frame line longer than 4096 bytes, over its mtu 256" in str(long.value)
+    assert "noisy" not in str(long.value)
