@@ -101,8 +101,9 @@ def check_csr(der: bytes, uid: str, cn: str, key_type: str) -> PublicKey:
     return key
 
 
-def throwaway_chain(key: PublicKey, uid: str) -> bytes:
-    """A PEM chain (device certificate + a CA made for this run) for ``key``."""
+def throwaway_chain(key: PublicKey, uid: str, *, at_least: int = 0, at_most: int = 65536) -> bytes:
+    """A PEM chain (device certificate + a CA made for this run) for ``key``; repeated copies
+    of the CA certificate make it at least ``at_least`` bytes when ``at_most`` allows."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Conformance Throwaway CA")])
@@ -128,4 +129,7 @@ def throwaway_chain(key: PublicKey, uid: str) -> bytes:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    return leaf.public_bytes(pem) + ca.public_bytes(pem)
+    chain, filler = leaf.public_bytes(pem) + ca.public_bytes(pem), ca.public_bytes(pem)
+    while len(chain) < at_least and len(chain) + len(filler) <= at_most:
+        chain += filler
+    return chain

@@ -28,7 +28,8 @@ def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
 
     def show(result: CaseResult) -> None:
         if not as_json:
-            click.echo(f"  {'ok  ' if result.passed else 'FAIL'} {result.name:<16} {result.detail}")
+            mark = {"passed": "ok  ", "failed": "FAIL"}.get(result.status, "skip")
+            click.echo(f"  {mark} {result.name:<18} {result.detail}")
 
     if not as_json:
         click.echo(f"conformance of the board on {url} (destructive: keys and locks it)")
@@ -40,6 +41,8 @@ def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict()))
     else:
         verdict = "PASS" if report.passed else f"FAIL ({', '.join(report.failed)})"
+        if report.not_run:
+            verdict += f"; not run: {', '.join(report.not_run)}"
         click.echo(f"conformance {verdict}: {len(report.results)} cases")
     sys.exit(0 if report.passed else 1)
 
