@@ -186,7 +186,7 @@ def chain_for(s: Session) -> bytes:
     return s.chain
 
 
-def _transfer(s: Session, sha: bytes, *, probe_offsets: bool) -> tuple[Exchange, bytes]:
+def transfer(s: Session, sha: bytes, *, probe_offsets: bool) -> tuple[Exchange, bytes]:
     chain = s.chain
     begin = expect_ok(
         s.raw.call("PUT_CERT", {"total": str(len(chain)), "sha": sha.hex()}), "PUT_CERT begin"
@@ -218,7 +218,7 @@ def _transfer(s: Session, sha: bytes, *, probe_offsets: bool) -> tuple[Exchange,
 
 def digest_mismatch(s: Session) -> str:
     chain_for(s)
-    ex, _ = _transfer(s, hashlib.sha256(b"not the chain").digest(), probe_offsets=False)
+    ex, _ = transfer(s, hashlib.sha256(b"not the chain").digest(), probe_offsets=False)
     expect_err(ex, S.DIGEST_MISMATCH, "final PUT_CERT chunk with a wrong sha")
     expect_err(
         s.raw.call("PUT_CERT", {"off": "0", "data": "QUJD"}),
@@ -231,7 +231,7 @@ def digest_mismatch(s: Session) -> str:
 
 def put_cert(s: Session) -> str:
     chain_for(s)
-    ex, wire = _transfer(s, hashlib.sha256(s.chain).digest(), probe_offsets=True)
+    ex, wire = transfer(s, hashlib.sha256(s.chain).digest(), probe_offsets=True)
     frame = expect_ok(ex, "final PUT_CERT chunk")
     if frame.get("next") != str(len(s.chain)) or frame.get("done") != "1":
         raise CaseFailed(

@@ -4,15 +4,16 @@ lines, line ends and escapes, text sharing a line with a frame, line lengths, co
 
 from __future__ import annotations
 
+import hashlib
 import itertools
-import secrets
 
 from device_protocol import messages as m
-from device_protocol.conformance.cases import keygen_exchange
+from device_protocol.conformance.cases import keygen_exchange, transfer
 from device_protocol.conformance.pki import check_csr
 from device_protocol.conformance.session import (
     BUSY_SLACK,
     CaseFailed,
+    S,
     Session,
     expect_ok,
     object_info,
@@ -136,21 +137,19 @@ def framing(s: Session) -> str:
 
 def hello_clears_cache(s: Session) -> str:
     """SPEC.md 3.6: HELLO runs afresh and empties the replay cache, so a request from before it
-    (a previous session's last one) is never answered from the cache after it."""
-    wire = s.raw.frame("SIGN", {"ch": m.b64(secrets.token_bytes(32))})
-    first = s.raw.send(wire)
-    expect_ok(first, "SIGN")
+    (a previous session's last one) is never answered from the cache after it. Run afresh, a
+    final PUT_CERT chunk whose transfer is over is BAD_STATE; from the cache it is OK done=1."""
+    ex, wire = transfer(s, hashlib.sha256(s.chain).digest(), probe_offsets=False)
+    expect_ok(ex, "final PUT_CERT chunk")
     expect_ok(s.raw.call("HELLO", {"v": "1"}), "HELLO")
     again = s.raw.send(wire)
-    expect_ok(again, "the same SIGN after HELLO")
-    if s.key_type.startswith("rsa"):
-        return "cannot tell with an RSA key (its signatures are the same every time)"
-    if again.final_frame == first.final_frame:
+    if again.status != S.BAD_STATE:
         raise CaseFailed(
-            "a SIGN sent before HELLO was answered from the replay cache after it: HELLO must "
-            "empty the cache (SPEC.md 3.6)"
+            f"the final PUT_CERT chunk sent again after HELLO was answered {again.describe()!r}, "
+            "not BAD_STATE (no transfer in progress): a request from before HELLO was "
+            "answered from the replay cache (SPEC.md 3.6: HELLO empties it)"
         )
-    return "a SIGN repeated after HELLO was signed afresh, not replayed"
+    return "a final PUT_CERT chunk repeated after HELLO ran afresh (BAD_STATE), not replayed"
 
 
 def line_length(s: Session) -> str:
