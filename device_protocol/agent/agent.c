@@ -308,7 +308,7 @@ static void on_frame(agent_t *a, const frame_t *f)
 {
     size_t n;
     /* replay, never redo; HELLO always runs afresh and its answer replaces the cache, so no
-     * request from before it is ever replayed after it (SPEC.md 3.6) */
+     * request from before it is ever replayed after it (SPEC.md 3.8) */
     if (f->seq == a->last_seq && f->crc == a->last_crc && a->last_len &&
         strcmp(f->name, "HELLO") != 0) {
         hal_uart_write((const uint8_t *)a->last_line, a->last_len);

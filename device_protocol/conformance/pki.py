@@ -21,6 +21,10 @@ PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 _ECDSA_OIDS = {bytes.fromhex("06082a8648ce3d0403") + bytes([n]) for n in (1, 2, 3, 4)}
 
 
+#: OID 2.5.4.5 (serialNumber) followed by the PrintableString tag, as DER writes them.
+_SERIAL_PRINTABLE = bytes.fromhex("0603550405") + b"\x13"
+
+
 class CsrProblem(ValueError):
     """The CSR does not parse, or its content or signature is wrong."""
 
@@ -96,6 +100,8 @@ def check_csr(der: bytes, uid: str, cn: str, key_type: str) -> PublicKey:
         raise CsrProblem(f"CN is {names.get(NameOID.COMMON_NAME)!r}, expected {cn!r}")
     if names.get(NameOID.SERIAL_NUMBER) != uid:
         raise CsrProblem(f"serialNumber is {names.get(NameOID.SERIAL_NUMBER)!r}, expected {uid!r}")
+    if _SERIAL_PRINTABLE not in csr.subject.public_bytes():
+        raise CsrProblem("the subject's serialNumber is not a PrintableString (SPEC.md 7.3)")
     if key_type_of(key) != key_type:
         raise CsrProblem(f"the CSR holds a {key_type_of(key)} key, KEYGEN made {key_type}")
     return key

@@ -136,7 +136,7 @@ def framing(s: Session) -> str:
 
 
 def hello_clears_cache(s: Session) -> str:
-    """SPEC.md 3.6: HELLO runs afresh and empties the replay cache, so a request from before it
+    """SPEC.md 3.8: HELLO runs afresh and empties the replay cache, so a request from before it
     (a previous session's last one) is never answered from the cache after it. Run afresh, a
     final PUT_CERT chunk whose transfer is over is BAD_STATE; from the cache it is OK done=1."""
     ex, wire = transfer(s, hashlib.sha256(s.chain).digest(), probe_offsets=False)
@@ -147,7 +147,7 @@ def hello_clears_cache(s: Session) -> str:
         raise CaseFailed(
             f"the final PUT_CERT chunk sent again after HELLO was answered {again.describe()!r}, "
             "not BAD_STATE (no transfer in progress): a request from before HELLO was "
-            "answered from the replay cache (SPEC.md 3.6: HELLO empties it)"
+            "answered from the replay cache (SPEC.md 3.8: HELLO empties it)"
         )
     return "a final PUT_CERT chunk repeated after HELLO ran afresh (BAD_STATE), not replayed"
 
