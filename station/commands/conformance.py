@@ -20,7 +20,9 @@ from station.commands.options import baud_option, json_option, timeout_option
 def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
     """Check a board's firmware against the protocol (SPEC.md): every message and status code,
     chunking within its mtu, NAK of damaged frames, replay of a repeated sequence number, BUSY
-    keep-alives, console output between frames, LOCK.
+    keep-alives, console output between frames, LOCK, and the limits the station checks right
+    after HELLO (HELLO within the mtu, the uid alphabet, the chain storage). A case whose
+    prerequisite failed is reported "not run".
 
     DESTRUCTIVE: the suite generates a key pair on the board, writes a throwaway certificate
     chain and LOCKS the board for good. Run it on a blank development board, never on one

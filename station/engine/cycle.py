@@ -30,7 +30,7 @@ from station.engine.events import (
     StepStarted,
 )
 from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMismatch, classify
-from station.engine.hello_check import check_hello
+from station.engine.hello_check import check_hello, pick_key_type
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
@@ -329,9 +329,9 @@ class Cycle:
     # ---- helpers -----------------------------------------------------------------------------
 
     def _key_type(self, info: m.HelloInfo) -> str:
-        for key_type in self.station.key_preference:
-            if key_type in info.key_types:
-                return key_type
+        key_type = pick_key_type(info, self.station.key_preference)
+        if key_type is not None:
+            return key_type
         raise IdentityMismatch(
             "identity.no-common-key-type",
             f"board {info.uid} offers key types {', '.join(info.key_types) or 'none'}, none of "

@@ -287,3 +287,12 @@ def test_a_board_refusing_the_chain_as_too_large_is_told_it_is_its_own_limit(
     )
     statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
     assert statuses == ["revoked"]  # never delivered: revoked, not left issued
+
+
+def test_console_text_holding_the_marker_costs_resends_not_the_board(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """SPEC.md 2.3 forbids '~P' in console text (conformance fails it); on the line such a line
+    is a damaged frame: counted, the pending request re-sent, the board still provisioned."""
+    result = run(station, make_board(Faults(tilde_console=True)))
+    assert result.passed, result.failure
