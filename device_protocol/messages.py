@@ -145,6 +145,7 @@ class HelloInfo:
     state: BoardState
     mtu: int
     key_type: str | None = None  # the key pair on board, if any
+    store: int | None = None  # bytes of chain storage (SPEC.md 1.1; absent: the minimum)
 
     def to_fields(self) -> dict[str, str]:
         out = {
@@ -158,6 +159,8 @@ class HelloInfo:
         }
         if self.key_type:
             out["kt"] = self.key_type
+        if self.store is not None:
+            out["store"] = str(self.store)
         return out
 
     @classmethod
@@ -177,6 +180,7 @@ class HelloInfo:
             state=BoardState(_enum(f, "state", BoardState)),
             mtu=_int(f, "mtu", MIN_MTU, 65536),
             key_type=kt,
+            store=_int(f, "store", 1, 2**31) if "store" in f else None,
         )
 
 

@@ -34,7 +34,8 @@ from station.engine.events import (
     StepProgress,
     StepStarted,
 )
-from station.engine.failures import IdentityMismatch, ReadbackMismatch, classify
+from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMismatch, classify
+from station.engine.hello_check import check_hello, pick_key_type
 from station.engine.resume import Resumed, locked_board_reason
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
@@ -181,6 +182,14 @@ class Cycle:
         self._later(
             self._event("STARTED", data={"state": info.state.value, "firmware": info.firmware})
         )
+        refusal = check_hello(
+            info,
+            profile=self.station.profile,
+            key_preference=self.station.key_preference,
+            issuer=self.station.signer.issuer_cert,
+        )
+        if refusal is not None:  # before KEYGEN: no key made, no certificate issued
+            raise BoardRefused(refusal.code, refusal.message)
         audit = self.station.audit
         active = next((c for c in audit.board_certificates(info.uid) if c.status.active), None)
         held: bytes | None = None
@@ -313,7 +322,12 @@ class Cycle:
             link.put_cert(chain)
         except Exception as error:
             status = getattr(error, "status", None)
-            if status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
+            if status in (
+                m.Status.STORAGE_FAILED,
+                m.Status.DIGEST_MISMATCH,
+                m.Status.LOCKED,
+                m.Status.TOO_LARGE,
+            ):
                 # The board says the chain is not stored: the certificate never went out.
                 serial, ctx, at = self._serial, self._ctx, _now()
                 self._durably(
@@ -363,9 +377,9 @@ class Cycle:
     # ---- helpers -----------------------------------------------------------------------------
 
     def _key_type(self, info: m.HelloInfo) -> str:
-        for key_type in self.station.key_preference:
-            if key_type in info.key_types:
-                return key_type
+        key_type = pick_key_type(info, self.station.key_preference)
+        if key_type is not None:
+            return key_type
         raise IdentityMismatch(
             "identity.no-common-key-type",
             f"board {info.uid} offers key types {', '.join(info.key_types) or 'none'}, none of "

@@ -242,3 +242,57 @@ def test_no_private_key_or_passphrase_in_the_database_or_logs(
             data = path.read_bytes()
             for secret in secrets:
                 assert secret not in data, (path, secret[:20])
+
+
+def test_a_board_leaving_during_hello_is_reported_with_the_request(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    result = run(station, make_board(Faults(disconnect="HELLO")))
+    assert result.failure is not None
+    assert result.failure.code == "disconnected.HELLO"
+    assert "left the line while answering HELLO (" in result.failure.message
+    assert result.failure.message.endswith("reseat it and retry.")
+
+
+def test_boards_using_the_freedoms_of_the_spec_provision(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """A console fragment before each answer, lower-case escapes, CR LF, fields in another
+    order, and a 16 KiB mtu (chunks as large as the chain)."""
+    faults = Faults(fragment=True, lower_escapes=True, crlf=True, reorder=True)
+    result = run(station, make_board(faults, mtu=16384))
+    assert result.passed, result.failure
+
+
+def test_a_board_whose_hello_overruns_its_mtu_still_provisions(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """SPEC.md 1.1 makes the worst-case HELLO fit the mtu; a 1.0 board that overruns it (three
+    key types at mtu 128, state certified) is still read whole by the station."""
+    board = make_board(mtu=128, key_types=("rsa-2048", "ec-p256", "ec-p384"))
+    result = run(station, board)
+    assert result.passed, result.failure
+
+
+def test_a_board_refusing_the_chain_as_too_large_is_told_it_is_its_own_limit(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    # It claims 64 KiB of chain storage in HELLO but holds 1000 bytes: only PUT_CERT tells.
+    board = make_board(Faults(store=1000), hello_overrides={"store": "65536"})
+    result = run(station, board)
+    assert result.failure is not None
+    assert result.failure.code == "board-error.TOO_LARGE"
+    assert "larger than the board's chain storage: retrying will not help" in (
+        result.failure.message
+    )
+    statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
+    assert statuses == ["revoked"]  # never delivered: revoked, not left issued
+
+
+def test_console_text_holding_the_marker_costs_resends_not_the_board(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """SPEC.md 2.3 forbids '~P' in console text (conformance fails it); on the line such a line
+    is a damaged frame: counted, the pending request re-sent, the board still provisioned."""
+    result = run(station, make_board(Faults(tilde_console=True)))
+    assert result.passed, result.failure

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fixtures.board import BoardServer, Faults
+from station.audit import AuditDB
 from tests.engine.conftest import ENV
 
 MakeBoard = Callable[..., BoardServer]
@@ -119,3 +120,28 @@ def test_events_record_each_slot_as_text(make_board: MakeBoard, home: Path) -> N
     for n, board in enumerate(boards, start=1):
         mine = {(slot, kind) for uid, slot, kind in rows if uid == board.identity.uid}
         assert mine == {(str(n), "text")}
+
+
+def test_boards_the_station_cannot_certify_are_refused_before_keygen(
+    make_board: MakeBoard, home: Path
+) -> None:
+    """SPEC.md 1.1: a uid outside the alphabet, a chain store too small for the chain: refused
+    right after HELLO with what the firmware must change; no key made, no certificate issued."""
+    dotted, small = make_board(Faults(uid="VB1.A_B")), make_board(Faults(store=1000))
+    result = provision(
+        home, "--operator", "op-3", "--json", "--port", dotted.url, "--port", small.url
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    records = {r["board"]: r for r in map(json.loads, result.stdout.splitlines())}
+    uid = records["VB1.A_B"]["failure"]
+    assert (uid["code"], uid["step"]) == ("board.uid", "hello")
+    assert "'.', '_', outside A-Z a-z 0-9 : -" in uid["message"]
+    assert "fix the uid in the board's firmware" in uid["message"]
+    store = records[small.identity.uid]["failure"]
+    assert (store["code"], store["step"]) == ("board.chain-store", "hello")
+    assert "can store 1000 bytes of certificate chain (HELLO says store=1000)" in store["message"]
+    assert "the firmware must provide at least 4096 bytes" in store["message"]
+    for board in (dotted, small):
+        assert board.device.element.key_type is None  # no KEYGEN
+    with AuditDB.open(home / "audit.db") as audit:
+        assert audit.all_certificates() == []  # no certificate issued
