@@ -285,8 +285,8 @@ def test_a_board_refusing_the_chain_as_too_large_is_told_it_is_its_own_limit(
     assert "larger than the board's chain storage: retrying will not help" in (
         result.failure.message
     )
-    statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
-    assert statuses == ["revoked"]  # never delivered: revoked, not left issued
+    statuses = [c.status for c in station.audit.board_certificates(board.identity.uid)]
+    assert statuses == [CertificateStatus.REVOKED]  # never delivered: revoked, not left issued
 
 
 def test_console_text_holding_the_marker_costs_resends_not_the_board(
