@@ -28,10 +28,13 @@ system-deps:
 demo: venv
 	$(BIN)/station demo
 
+# lint-imports checks the import contracts in pyproject.toml ([tool.importlinter]): layers, Textual
+# only in station/tui, device_protocol standing alone.
 lint: venv
 	$(BIN)/ruff check $(PKGS) tests
 	$(BIN)/ruff format --check $(PKGS) tests
 	$(BIN)/mypy $(addprefix -p ,$(PKGS))
+	$(BIN)/lint-imports
 
 test: venv system-deps lint agent
 	$(BIN)/python -m pytest -q
@@ -54,4 +57,4 @@ $(AGENT_BIN): $(AGENT_SRC) $(AGENT_HDR) | mbedtls
 	$(AGENT_CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRC) -lmbedx509 -lmbedtls -lmbedcrypto
 
 clean:
-	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache
