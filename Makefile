@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Our packages: linted, formatted and type-checked (mypy --strict) together with tests/.
 PKGS   := station device_protocol fixtures
 
-.PHONY: demo test lint venv system-deps clean agent mbedtls
+.PHONY: demo test test-fast lint venv system-deps clean agent mbedtls
 
 venv: $(STAMP)
 
@@ -38,6 +38,10 @@ lint: venv
 
 test: venv system-deps lint agent
 	$(BIN)/python -m pytest -q
+
+# The pure tests only (no processes, ptys or Textual pilot; tests/tiers.py decides): under a minute.
+test-fast: venv
+	$(BIN)/python -m pytest -q --fast
 
 # The C reference agent (device_protocol/agent): portable C99 core + POSIX HAL + mbedTLS 2.28.
 AGENT_DIR  := device_protocol/agent
