@@ -10,7 +10,7 @@ PKGS   := station device_protocol fixtures
 LOCK         := requirements/dev.lock
 RUNTIME_LOCK := requirements/runtime.lock
 
-.PHONY: demo test lint venv lock system-deps clean agent mbedtls
+.PHONY: demo test test-fast lint venv lock system-deps clean agent mbedtls
 
 venv: $(STAMP)
 
@@ -52,13 +52,20 @@ system-deps:
 demo: venv
 	$(BIN)/station demo
 
+# lint-imports checks the import contracts in pyproject.toml ([tool.importlinter]): layers, Textual
+# only in station/tui, device_protocol standing alone.
 lint: venv
 	$(BIN)/ruff check $(PKGS) tests
 	$(BIN)/ruff format --check $(PKGS) tests
 	$(BIN)/mypy $(addprefix -p ,$(PKGS))
+	$(BIN)/lint-imports
 
 test: venv system-deps lint agent
 	$(BIN)/python -m pytest -q
+
+# The pure tests only (no processes, ptys or Textual pilot; tests/tiers.py decides): under a minute.
+test-fast: venv
+	$(BIN)/python -m pytest -q --fast
 
 # The C reference agent (device_protocol/agent): portable C99 core + POSIX HAL + mbedTLS 2.28.
 AGENT_DIR  := device_protocol/agent
@@ -78,4 +85,4 @@ $(AGENT_BIN): $(AGENT_SRC) $(AGENT_HDR) | mbedtls
 	$(AGENT_CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRC) -lmbedx509 -lmbedtls -lmbedcrypto
 
 clean:
-	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache

@@ -14,6 +14,7 @@ from station.audit.verify_export import verify_export
 from tests.export.memory_probe import make_signer, measure, seed
 
 
+@pytest.mark.component  # 120,000 events through a real SQLite file: seconds of CPU
 def test_export_memory_does_not_grow_with_the_number_of_events(tmp_path: Path) -> None:
     signer, _ = make_signer()
     small, _ = measure(tmp_path, 20_000, signer)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from dataclasses import replace
 
 from station.engine.cycle import CycleOptions
@@ -337,11 +335,3 @@ def test_ok_display_puts_a_status_on_its_card_as_is() -> None:
     status = replace(SlotStatus("2", "/dev/ttyJIG2"), phase=Phase.FAILED, failure=POLICY)
     assert controller.display(status) == [ShowStatus(status)]
     assert controller.statuses["2"] == status
-
-
-def test_the_controller_imports_without_textual() -> None:
-    code = (
-        "import station.line.controller, station.line.effects; import sys; "
-        "assert 'textual' not in sys.modules, 'textual was imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)

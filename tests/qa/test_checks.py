@@ -135,14 +135,3 @@ def test_status_fails_unless_on_a_board(status: CertificateStatus) -> None:
     (bad,) = [r for r in results if not r.ok]
     assert bad.name == "status"
     assert status in bad.detail
-
-
-def test_qa_and_export_import_without_textual() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, station.qa, station.audit.export, station.audit.verify_export; "
-        "assert 'textual' not in sys.modules, 'textual imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
