@@ -39,6 +39,10 @@ from station.audit.records import (
 )
 from station.audit.storable import check_storable
 
+#: One board's events in chain order: a search of the events(board_uid) index, whose entries
+#: for one board are already in seq (rowid) order, so neither a scan nor a sort.
+BOARD_EVENTS = "SELECT * FROM events WHERE board_uid = ? ORDER BY seq"
+
 
 class AuditDB:
     """One station's audit database. Open with :meth:`open`; close (or use ``with``)."""
@@ -359,6 +363,10 @@ class AuditDB:
                 "SELECT * FROM certificates WHERE board_uid = ? ORDER BY rowid DESC", [uid]
             )
         )
+
+    def board_events(self, uid: str) -> list[dict[str, Any]]:
+        """Every event about board ``uid``, in sequence order (indexed: see BOARD_EVENTS)."""
+        return list(self._db.query(BOARD_EVENTS, [uid]))
 
     def advance(self, serial_hex: str, status: str, ctx: EventContext, at: datetime) -> int:
         """Move a certificate forward (issued -> delivered -> verified -> locked) with the

@@ -77,7 +77,7 @@ def show(ctx: click.Context, ident: str, as_json: bool) -> None:
         cert = db.certificate(ident.lower())
         uid = cert["board_uid"] if cert else ident
         certs = db.board_certificates(uid)
-        events = [e for e in db.events() if e["board_uid"] == uid]
+        events = db.board_events(uid)
     if not certs and not events:
         raise click.ClickException(
             f"nothing recorded for {ident!r}: give a board id or a certificate serial (hex)"
