@@ -20,6 +20,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from cryptography.x509.verification import (
+    ClientVerifier,
     Criticality,
     ExtensionPolicy,
     Policy,
@@ -31,6 +32,7 @@ from cryptography.x509.verification import (
 from station.audit.errors import AuditError
 
 SIGNER_EKUS = {ExtendedKeyUsageOID.EMAIL_PROTECTION, x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")}
+CA_EKUS = SIGNER_EKUS | {ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE}
 MAX_INTERMEDIATES = 4
 
 
@@ -53,6 +55,17 @@ def _document_eku(_: Policy, cert: x509.Certificate, eku: x509.ExtendedKeyUsage)
         raise ValueError("not for signing documents (extendedKeyUsage)")
 
 
+def _ca_purpose(_: Policy, cert: x509.Certificate, eku: x509.ExtendedKeyUsage | None) -> None:
+    if eku is not None and not CA_EKUS & set(eku):
+        raise ValueError("its extendedKeyUsage limits it to other purposes than signing documents")
+
+
+#: A CA above the signer: the WebPKI CA profile, except that a CA limited by extendedKeyUsage
+#: must allow signing documents (the default would ask for the verifier's TLS purpose).
+CA_POLICY = ExtensionPolicy.webpki_defaults_ca().may_be_present(
+    x509.ExtendedKeyUsage, Criticality.AGNOSTIC, _ca_purpose
+)
+
 #: The audit-signing certificate: not a TLS client, so its own profile, not the WebPKI one.
 SIGNER_POLICY = (
     ExtensionPolicy.permit_all()
@@ -62,15 +75,13 @@ SIGNER_POLICY = (
 )
 
 
-def _verifier(
-    root: x509.Certificate, at: datetime, leaf: ExtensionPolicy
-) -> x509.verification.ClientVerifier:
+def _verifier(root: x509.Certificate, at: datetime, leaf: ExtensionPolicy) -> ClientVerifier:
     return (
         PolicyBuilder()
         .store(Store([root]))
         .time(at)
         .max_chain_depth(MAX_INTERMEDIATES)
-        .extension_policies(ca_policy=ExtensionPolicy.webpki_defaults_ca(), ee_policy=leaf)
+        .extension_policies(ca_policy=CA_POLICY, ee_policy=leaf)
         .build_client_verifier()
     )
 
@@ -109,7 +120,7 @@ def _explain(
     path, top = _issuers(signer, others, root)
     if top is not None:
         return f"{_name(top)} does not chain to the root {_name(root)}"
-    as_ca = _verifier(root, at, ExtensionPolicy.webpki_defaults_ca())
+    as_ca = _verifier(root, at, CA_POLICY)
     for n, ca in enumerate(path):  # nearest the root first: its issuers are known good
         try:
             as_ca.verify(ca, path[:n])

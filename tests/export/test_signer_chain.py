@@ -76,6 +76,7 @@ def _ca(
     path_length: int | None,
     key_cert_sign: bool = True,
     days: tuple[int, int] = (-1, 60),
+    eku: x509.ObjectIdentifier | None = None,
 ) -> Ca:
     """A CA certificate; ``key_cert_sign=False`` leaves out keyCertSign (keeps cRLSign)."""
     key = _key()
@@ -83,9 +84,11 @@ def _ca(
     if not key_cert_sign:
         usage = x509.KeyUsage(True, False, False, False, False, False, True, False, False)
     issuer_ski = issuer.cert.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
+    builder = x509.CertificateBuilder()
+    if eku is not None:  # a CA limited to one purpose
+        builder = builder.add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
+        builder.subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)]))
         .issuer_name(issuer.cert.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
@@ -158,6 +161,16 @@ def ok_two_intermediates_within_path_length(root: Ca) -> ChainSigner:
     return _signer(policy_ca, _ca("Issuing CA", policy_ca, path_length=0))
 
 
+def ok_intermediate_limited_to_email_protection(root: Ca) -> ChainSigner:
+    eku = ExtendedKeyUsageOID.EMAIL_PROTECTION
+    return _signer(_ca("S/MIME CA", root, path_length=0, eku=eku))
+
+
+def fail_intermediate_limited_to_tls_clients(root: Ca) -> ChainSigner:
+    eku = ExtendedKeyUsageOID.CLIENT_AUTH
+    return _signer(_ca("TLS Client CA", root, path_length=0, eku=eku))
+
+
 def fail_intermediate_without_key_cert_sign(root: Ca) -> ChainSigner:
     return _signer(_ca("No CertSign CA", root, path_length=0, key_cert_sign=False))
 
@@ -174,6 +187,14 @@ def fail_intermediate_not_yet_valid(root: Ca) -> ChainSigner:
 CASES: dict[str, tuple[Callable[[Ca], ChainSigner], list[str]]] = {
     "ok/station-profile": (ok_station_profile, []),
     "ok/two-intermediates-within-path-length": (ok_two_intermediates_within_path_length, []),
+    "ok/intermediate-limited-to-email-protection": (
+        ok_intermediate_limited_to_email_protection,
+        [],
+    ),
+    "fail/intermediate-limited-to-tls-clients": (
+        fail_intermediate_limited_to_tls_clients,
+        ["CN=TLS Client CA", "extendedKeyUsage"],
+    ),
     "fail/intermediate-without-keyCertSign": (
         fail_intermediate_without_key_cert_sign,
         ["CN=No CertSign CA", "keyCertSign"],
