@@ -120,13 +120,16 @@ def _explain(
     path, top = _issuers(signer, others, root)
     if top is not None:
         return f"{_name(top)} does not chain to the root {_name(root)}"
+    for cert in (root, *path, signer):
+        if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
+            return _not_valid(cert, at)
     as_ca = _verifier(root, at, CA_POLICY)
-    for n, ca in enumerate(path):  # nearest the root first: its issuers are known good
+    for n, ca in enumerate([root, *path]):  # nearest the root first: its issuers are known good
         try:
-            as_ca.verify(ca, path[:n])
+            as_ca.verify(ca, path[: max(n - 1, 0)])
         except VerificationError as e:
-            return _path_length(root, path) or _fault(ca, e, at)
-    return _path_length(root, path) or _fault(signer, error, at)
+            return _path_length(root, path) or _fault(ca, e)
+    return _path_length(root, path) or _fault(signer, error)
 
 
 def _issuers(
@@ -163,18 +166,20 @@ def _path_length(root: x509.Certificate, path: list[x509.Certificate]) -> str | 
     return None
 
 
-def _fault(cert: x509.Certificate, error: VerificationError, at: datetime) -> str:
+def _fault(cert: x509.Certificate, error: VerificationError) -> str:
     """cryptography's reason, without its framing, said of ``cert``."""
     text = re.sub(r" \(encountered processing <Certificate.*\)$", "", str(error), flags=re.S)
     text = re.sub(r"^(validation failed: )?(candidates exhausted: )?", "", text)
     text = re.sub(r"^Python extension validator failed: \w+: ", "", text)
-    if "not valid at validation time" in text:
-        return (
-            f"{_name(cert)} was not valid at the signing time {at.isoformat(timespec='seconds')} "
-            f"(valid from {cert.not_valid_before_utc.isoformat()} "
-            f"to {cert.not_valid_after_utc.isoformat()})"
-        )
     return f"{_name(cert)}: {text}"
+
+
+def _not_valid(cert: x509.Certificate, at: datetime) -> str:
+    return (
+        f"{_name(cert)} was not valid at the signing time {at.isoformat(timespec='seconds')} "
+        f"(valid from {cert.not_valid_before_utc.isoformat()} "
+        f"to {cert.not_valid_after_utc.isoformat()})"
+    )
 
 
 def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
