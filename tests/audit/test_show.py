@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from station.audit import AuditDB, EventContext, NewEvent
+from station.audit.history import board_history
+from tests.audit.test_db import Board, Issued
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 CTX = EventContext(station_id="line1-st01", operator="op7", slot=3, port="/dev/ttyUSB3")
@@ -33,22 +35,31 @@ def _plan(path: Path, sql: str) -> list[str]:
         conn.close()
 
 
-def test_a_boards_events_come_from_the_board_index_in_chain_order(tmp_path: Path) -> None:
+def test_a_boards_history_is_read_through_indexes_only(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
     with AuditDB.open(path) as audit:
         audit.record_events(_interleaved(boards=10, cycles=20))
+        for n in range(3):
+            issued = Issued(f"{n:040x}", f"spki-{n}", Board(uid=f"B-{n}"), subject=f"CN=B-{n}")
+            audit.record_issued(issued, CTX, T0 + timedelta(hours=1, seconds=n))
         statements: list[str] = []
         audit._conn.set_trace_callback(statements.append)
-        events = audit.board_events("B-3")
+        by_serial = board_history(audit, f"{2:040X}")  # a serial, as a person types it
+        by_board = board_history(audit, "B-3")
         audit._conn.set_trace_callback(None)
         expected = [e for e in audit.events() if e["board_uid"] == "B-3"]
-    assert events == expected
-    assert len(events) == 20
-    assert [e["seq"] for e in events] == sorted(e["seq"] for e in events)
-    reads = [sql for sql in statements if "FROM events" in sql]
-    assert reads, statements
-    for sql in reads:
-        plan = _plan(path, sql)
-        assert any("USING INDEX idx_events_board_uid (board_uid=?)" in step for step in plan), plan
-        assert not any(step.startswith("SCAN") for step in plan), plan
-        assert not any("TEMP B-TREE" in step for step in plan), plan  # no sort of the events
+    assert by_board.events == expected
+    assert len(expected) == 20
+    assert by_board.certificates == []
+    assert by_serial.board == "B-2"
+    assert [c["serial"] for c in by_serial.certificates] == [f"{2:040x}"]
+    assert [e["kind"] for e in by_serial.events] == ["STARTED"] * 20 + ["ISSUED"]
+    reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 6, statements
+    plans = {sql: _plan(path, sql) for sql in reads}
+    for sql, plan in plans.items():
+        assert all(step.startswith("SEARCH") for step in plan), (sql, plan)  # never a SCAN
+        assert not any("TEMP B-TREE" in step for step in plan), (sql, plan)  # nor a sort
+    events = [plan for sql, plan in plans.items() if "FROM events" in sql]
+    assert len(events) == 2
+    assert all("USING INDEX idx_events_board_uid (board_uid=?)" in p[0] for p in events), events
