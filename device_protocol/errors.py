@@ -18,7 +18,18 @@ class LinkError(Exception):
 
 
 class Disconnected(LinkError):
-    """The port vanished, could not be opened, or the board closed the line."""
+    """The port vanished, could not be opened, or the board closed the line.
+
+    ``request`` names the request the board was answering when it left, if any; ``reason`` is
+    what the port said (EIO, "returned no data", ...).
+    """
+
+    def __init__(
+        self, port: str, message: str, *, request: str | None = None, reason: str = ""
+    ) -> None:
+        super().__init__(port, message)
+        self.request = request
+        self.reason = reason or message
 
 
 class Timeout(LinkError):

@@ -77,9 +77,14 @@ class Frame:
 
 @dataclass(frozen=True)
 class ConsoleLine:
-    """A line that is not a frame: the board's log output, passed on, never fatal."""
+    """A line that is not a frame: the board's log output, passed on, never fatal.
+
+    ``partial`` marks text that shares its line with a frame: before its marker, or after its
+    CRC up to the LF (SPEC.md 2.3). A board does not NAK those (2.4), only lines with no frame.
+    """
 
     text: str
+    partial: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,8 @@ class Rejected:
 
     reason: str
     raw: bytes
+    #: Dropped for its length (a receiver's limit), not for damage.
+    too_long: bool = False
 
 
 Event = Frame | ConsoleLine | Rejected
@@ -131,7 +138,7 @@ def parse_line(line: bytes) -> list[Event]:
     start = line.rfind(MARKER)
     if start < 0:
         return [ConsoleLine(_console_text(line))]
-    head = [ConsoleLine(_console_text(line[:start]))] if line[:start].strip() else []
+    head = [ConsoleLine(_console_text(line[:start]), True)] if line[:start].strip() else []
     return [*head, _parse_frame(line[start:])]
 
 
@@ -195,6 +202,7 @@ class Decoder:
         self.stats = DecoderStats()
         self._buf = bytearray()
         self._discarding = False
+        self._after_frame = False  # a frame ended at its CRC; its LF has not come yet
 
     def feed(self, data: bytes) -> list[Event]:
         """Events completed by ``data``, in order."""
@@ -221,7 +229,9 @@ class Decoder:
     def _overflow(self, out: list[Event]) -> None:
         if not self._discarding:
             self.stats.overflows += 1
-            out.append(Rejected(f"line longer than {self.max_line} bytes", bytes(self._buf[:64])))
+            out.append(
+                Rejected(f"line longer than {self.max_line} bytes", bytes(self._buf[:64]), True)
+            )
         self._discarding = True
         # Keep a trailing "~": it may be the first half of the next start marker.
         keep = 1 if self._buf.endswith(b"~") else 0
@@ -244,17 +254,19 @@ class Decoder:
                 return False
             line = bytes(buf[:nl]).rstrip(b"\r")
             del buf[: nl + 1]
+            tail, self._after_frame = self._after_frame, False
             if len(line) > self.max_line:
                 self.stats.overflows += 1
-                out.append(Rejected(f"line longer than {self.max_line} bytes", line[:64]))
+                out.append(Rejected(f"line longer than {self.max_line} bytes", line[:64], True))
             elif line.strip():
-                out.append(ConsoleLine(_console_text(line)))
+                out.append(ConsoleLine(_console_text(line), tail))
             return True
         if mk > 0:
             head = bytes(buf[:mk])
             del buf[:mk]
+            self._after_frame = False
             if head.strip():
-                out.append(ConsoleLine(_console_text(head.rstrip(b"\r"))))
+                out.append(ConsoleLine(_console_text(head.rstrip(b"\r")), True))
             return True
         # A frame candidate starts at 0. It ends 8 bytes after its first "*", or is cut short
         # by an LF or another start marker.
@@ -266,9 +278,10 @@ class Decoder:
             if len(buf) >= end and (limit < 0 or limit >= end):
                 raw = bytes(buf[:end])
                 del buf[:end]
+                self._after_frame = True
                 if len(raw) > self.max_line:
                     self.stats.overflows += 1
-                    out.append(Rejected(f"frame longer than {self.max_line} bytes", raw[:64]))
+                    out.append(Rejected(f"frame longer than {self.max_line} bytes", raw[:64], True))
                 else:
                     out.append(_parse_frame(raw))
                 return True

@@ -8,11 +8,8 @@ from the board raises :class:`DeviceError`; a board that answers outside the con
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import secrets
-import select
 import time
 from collections import deque
 from collections.abc import Callable
@@ -25,6 +22,7 @@ from device_protocol import messages as m
 from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.framing import (
     DEFAULT_MAX_LINE,
+    MARKER,
     SEQ_MODULO,
     ConsoleLine,
     Decoder,
@@ -33,6 +31,7 @@ from device_protocol.framing import (
     Rejected,
     encode,
 )
+from device_protocol.serial_port import SerialFactory, SerialPort
 from device_protocol.transfer import chunk_capacity, chunks
 
 R = TypeVar("R")
@@ -45,7 +44,6 @@ DEFAULT_RETRIES = 3
 DEFAULT_RESENDS = 256
 #: Overall cap on one KEYGEN: keep-alives may extend the request timeout, but not forever.
 KEYGEN_DEADLINE = 180.0
-_POLL = 0.05
 _TIMED_OUT = object()
 _DAMAGED = object()
 
@@ -64,9 +62,6 @@ class LinkStats:
     def reject(self, reason: str) -> None:
         if len(self.rejected) < 100:
             self.rejected.append(reason)
-
-
-SerialFactory = Callable[..., Any]
 
 
 class Link:
@@ -95,117 +90,55 @@ class Link:
         self.clock = clock
         self.stats = LinkStats()
         self.mtu = m.MIN_MTU  # until HELLO says otherwise
-        self._serial_for_url = serial_for_url
-        self._port: Any = None
-        self._fd: int | None = None  # POSIX serial ports: read and write the descriptor directly
-        self._poller: Any = None
+        self._io = SerialPort(
+            url,
+            baudrate=baudrate,
+            write_timeout=timeout,
+            clock=clock,
+            serial_for_url=serial_for_url,
+        )
         self._decoder = Decoder(DEFAULT_MAX_LINE)
         self._events: deque[Event] = deque()
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1
+        self._pending: str | None = None  # the request being answered, for error messages
 
     # ---- port --------------------------------------------------------------------------------
 
     def open(self) -> Link:
-        try:
-            port = self._serial_for_url(
-                self.url,
-                baudrate=self.baudrate,
-                timeout=_POLL,
-                write_timeout=self.timeout,
-                exclusive=True,
-                do_not_open=True,
-            )
-            port.open()
-            port.reset_input_buffer()
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise Disconnected(
-                self.url,
-                f"cannot open the port ({_first_line(e)}); check the cable and that "
-                "no other program is using it",
-            ) from e
-        self._port = port
-        self._fd = _posix_fd(port)
+        self._io.open()
         return self
 
     def close(self) -> None:
-        port, self._port, self._fd, self._poller = self._port, None, None, None
-        if port is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
-                port.close()
+        self._io.close()
 
     def __enter__(self) -> Link:
-        return self.open() if self._port is None else self
+        return self.open() if not self._io.is_open else self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     @property
     def is_open(self) -> bool:
-        return self._port is not None
+        return self._io.is_open
 
     def _write(self, data: bytes) -> None:
-        if self._fd is not None:
-            self._write_fd(self._fd, data)
-            return
-        try:
-            self._port.write(data)
-        except serial.SerialTimeoutException as e:
-            raise Timeout(self.url, "the port did not accept data in time", request="write") from e
-        except (serial.SerialException, OSError) as e:
-            raise self._disconnected(e) from e
+        self._io.write(data)
         self.stats.bytes_out += len(data)
-
-    def _write_fd(self, fd: int, data: bytes) -> None:
-        view = memoryview(data)
-        end = self.clock() + self.timeout
-        while view:
-            try:
-                view = view[os.write(fd, view) :]
-            except BlockingIOError:
-                pass
-            except OSError as e:
-                raise self._disconnected(e) from e
-            if view:
-                if self.clock() >= end:
-                    raise Timeout(self.url, "the port did not accept data in time", request="write")
-                writable = select.poll()
-                writable.register(fd, select.POLLOUT)
-                writable.poll(_POLL * 1000)
-        self.stats.bytes_out += len(data)
-
-    def _read_fd(self, fd: int) -> bytes:
-        """What pyserial's read does on POSIX, in one select and one read: the hot path."""
-        try:
-            if self._poller is None:
-                self._poller = select.poll()  # no descriptor limit, unlike select()
-                self._poller.register(fd, select.POLLIN)
-            if not self._poller.poll(_POLL * 1000):
-                return b""
-            data = os.read(fd, 65536)
-        except BlockingIOError:
-            return b""
-        except (OSError, ValueError) as e:
-            raise self._disconnected(e) from e
-        if not data:
-            raise self._disconnected(OSError("the port returned no data"))
-        self.stats.bytes_in += len(data)
-        return data
 
     def _read(self) -> bytes:
-        if self._fd is not None:
-            return self._read_fd(self._fd)
-        try:
-            data: bytes = self._port.read(self._port.in_waiting or 1)
-        except (serial.SerialException, OSError, TypeError) as e:
-            # pyserial raises TypeError from in_waiting on some closed-port races.
-            raise self._disconnected(e) from e
+        data = self._io.read()
         self.stats.bytes_in += len(data)
         return data
 
-    def _disconnected(self, e: BaseException) -> Disconnected:
-        self.close()
+    def _left(self, reason: str) -> Disconnected:
+        """The board is gone: say which request it was answering (SPEC.md 3)."""
+        name = self._pending
+        during = f" while answering {name}" if name else ""
         return Disconnected(
-            self.url, f"the board disconnected ({_first_line(e)}); reseat the board and retry"
+            self.url,
+            f"the board left the line{during} ({reason}); reseat the board and retry",
+            request=name,
+            reason=reason,
         )
 
     # ---- requests ----------------------------------------------------------------------------
@@ -216,15 +149,29 @@ class Link:
 
     def call(self, request: m.Request[R], *, deadline: float | None = None) -> R:
         """Send one request and return its typed answer, retrying per SPEC.md section 3."""
-        if self._port is None:
+        if not self._io.is_open:
             self.open()
+        if not self.fits(request):
+            raise ProtocolError(
+                self.url,
+                f"{request.NAME} needs up to {worst_case_length(request)} bytes, over the "
+                f"board's mtu {self.mtu}",
+            )
         seq = self._next_seq()
         wire = encode(Frame(seq=seq, name=request.NAME, fields=request.to_fields()))
-        if len(wire) > self.mtu:
-            raise ProtocolError(
-                self.url, f"{request.NAME} needs {len(wire)} bytes > mtu {self.mtu}"
-            )
         self.stats.requests += 1
+        self._pending = request.NAME
+        try:
+            return self._exchange(request, wire, seq, deadline)
+        except Disconnected as e:
+            if e.request is None:  # raised by the port itself (a wrapped or tapped port)
+                raise self._left(e.reason) from e
+            raise
+        finally:
+            self._pending = None
+
+    def _exchange(self, request: m.Request[R], wire: bytes, seq: int, deadline: float | None) -> R:
+        """Send ``wire`` and wait for its answer, re-sending per SPEC.md sections 2.4 and 3."""
         end = None if deadline is None else self.clock() + deadline
         timeouts = resends = 0
         while True:
@@ -261,6 +208,10 @@ class Link:
             except m.FieldError as e:
                 raise ProtocolError(self.url, f"bad answer to {request.NAME}: {e}") from e
 
+    def fits(self, request: m.Request[Any]) -> bool:
+        """Whether ``request`` fits the board's mtu with any sequence number it may carry."""
+        return worst_case_length(request) <= self.mtu
+
     def _silence(self, name: str) -> str:
         """Why nothing answered, as far as the bytes that did arrive tell."""
         if self.stats.bytes_in and not self._decoder.stats.frames:
@@ -274,6 +225,17 @@ class Link:
             "check the board is powered, seated and on this port"
         )
 
+    def _too_long(self, event: Rejected, name: str) -> None:
+        """A frame line over the limit is the board breaking its own mtu, not noise: re-sending
+        cannot help, so say so (SPEC.md 2.5)."""
+        if event.raw.startswith(MARKER):
+            raise ProtocolError(
+                self.url,
+                f"in answer to {name} the board sent a frame line longer than "
+                f"{self._decoder.max_line} bytes, over its mtu {self.mtu}: its firmware must keep "
+                "every line within the mtu it states in HELLO (SPEC.md 2.5)",
+            )
+
     def _await(self, seq: int, name: str, end: float | None) -> Frame | object:
         """The final answer (OK/ERR) for ``seq``; _DAMAGED when a damaged frame or a NAK says
         to re-send now; _TIMED_OUT when the request timeout expires."""
@@ -286,6 +248,9 @@ class Link:
                         self.on_console(event.text)
                 elif isinstance(event, Rejected):
                     self.stats.reject(event.reason)
+                    if event.too_long:
+                        self._too_long(event, name)
+                        continue  # console text over the limit: dropped, never fatal
                     return _DAMAGED
                 elif event.name == m.NAK and event.seq == 0:
                     self.stats.reject("NAK from the board")
@@ -323,6 +288,8 @@ class Link:
                 "the board does not negotiate the protocol version: check its firmware",
             )
         self.mtu = info.mtu
+        # SPEC.md 2.5: receive every line the board may send, up to its mtu.
+        self._decoder.max_line = max(DEFAULT_MAX_LINE, info.mtu)
         return info
 
     def keygen(self, key_type: str, *, deadline: float = KEYGEN_DEADLINE) -> m.KeyInfo:
@@ -332,8 +299,10 @@ class Link:
         return info
 
     def get_csr(self, cn: str = "") -> bytes:
-        hint = cn if len(encode(Frame(seq=1, name="GET_CSR", fields={"cn": cn}))) < self.mtu else ""
-        return self._read_object(m.ObjectKind.CSR, self.call(m.GetCsr(hint)))
+        request = m.GetCsr(cn)
+        if not self.fits(request):
+            request = m.GetCsr()  # the hint is optional: the board then uses its uid
+        return self._read_object(m.ObjectKind.CSR, self.call(request))
 
     def get_cert(self) -> bytes:
         return self._read_object(m.ObjectKind.CERT, self.call(m.GetCert()))
@@ -379,21 +348,14 @@ class Link:
         return bytes(data)
 
 
+def worst_case_length(request: m.Request[Any]) -> int:
+    """The longest line ``request`` can take on the wire: with the largest sequence number."""
+    frame = Frame(seq=SEQ_MODULO - 1, name=request.NAME, fields=request.to_fields())
+    return len(encode(frame))
+
+
 def _parse(port: str, request: str, cls: type[m.Failure], frame: Frame) -> m.Failure:
     try:
         return cls.from_fields(frame.fields)
     except m.FieldError as e:
         raise ProtocolError(port, f"bad ERR answer to {request}: {e}") from e
-
-
-def _posix_fd(port: Any) -> int | None:
-    """The descriptor of a pyserial POSIX port (ttys, ptys); None for other transports."""
-    if os.name != "posix" or type(port).__module__ != "serial.serialposix":
-        return None
-    fd = getattr(port, "fd", None)
-    return fd if isinstance(fd, int) else None
-
-
-def _first_line(e: BaseException) -> str:
-    text = str(e).strip() or type(e).__name__
-    return text.splitlines()[0][:200]

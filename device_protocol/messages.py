@@ -121,7 +121,8 @@ def _sha(fields: Mapping[str, str], key: str = "sha") -> bytes:
 def _enum(fields: Mapping[str, str], key: str, kind: type[enum.StrEnum]) -> str:
     raw = _get(fields, key)
     if raw not in kind._value2member_map_:
-        raise FieldError(f"field {key!r}={raw!r} is not one of {sorted(kind._value2member_map_)}")
+        allowed = ", ".join(sorted(kind._value2member_map_))
+        raise FieldError(f"field {key!r}={raw!r} is not one of {allowed}")
     return raw
 
 
@@ -144,6 +145,7 @@ class HelloInfo:
     state: BoardState
     mtu: int
     key_type: str | None = None  # the key pair on board, if any
+    store: int | None = None  # bytes of chain storage (SPEC.md 1.1; absent: the minimum)
 
     def to_fields(self) -> dict[str, str]:
         out = {
@@ -157,6 +159,8 @@ class HelloInfo:
         }
         if self.key_type:
             out["kt"] = self.key_type
+        if self.store is not None:
+            out["store"] = str(self.store)
         return out
 
     @classmethod
@@ -176,6 +180,7 @@ class HelloInfo:
             state=BoardState(_enum(f, "state", BoardState)),
             mtu=_int(f, "mtu", MIN_MTU, 65536),
             key_type=kt,
+            store=_int(f, "store", 1, 2**31) if "store" in f else None,
         )
 
 

@@ -16,6 +16,7 @@ from station.config_reader import TableReader
 from station.errors import ConfigError
 from station.home import StationHome
 from station.jig import JigSection, read_jig
+from station.phrasing import one_of, quoted
 from station.pki.keys import KeyRef
 from station.pki.pkcs11_uri import UriError, is_pkcs11_uri, parse_key_uri
 
@@ -29,6 +30,7 @@ SUBJECT_FIELDS = ("uid", "model", "station")
 class StationSection:
     id: str
     org: str
+    min_free_mib: int  # no cycle starts with less free space in the home; 0: no check
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,11 @@ class StationConfig:
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:
-    return StationSection(id=t.text("id", pattern=r"[A-Za-z0-9._-]{1,32}"), org=t.text("org"))
+    return StationSection(
+        id=t.text("id", pattern=r"[A-Za-z0-9._-]{1,32}"),
+        org=t.text("org"),
+        min_free_mib=t.integer("min_free_mib", 200, low=0, high=1024 * 1024),
+    )
 
 
 def key_ref(t: TableReader, key: str, default: str, home: StationHome) -> KeyRef:
@@ -125,7 +131,7 @@ def _template(t: TableReader, key: str, default: str) -> str:
     try:
         fields = {name for _, name, _, _ in string.Formatter().parse(value) if name is not None}
     except ValueError as e:
-        t.problem(key, f"bad template {value!r}: {e}")
+        t.problem(key, f"bad template {quoted(value)}: {e}")
         return default
     unknown = sorted(fields - set(SUBJECT_FIELDS))
     if unknown:
@@ -157,7 +163,10 @@ def _policy(t: TableReader, home: StationHome) -> PolicySection:
     curves = t.text_list("ec_curves", list(AWS_EC_CURVES))
     for curve in curves:
         if curve not in AWS_EC_CURVES:
-            t.problem("ec_curves", f"{curve!r} is not accepted by AWS IoT; use {AWS_EC_CURVES}")
+            t.problem(
+                "ec_curves",
+                f"{quoted(curve)} is not accepted by AWS IoT; use {one_of(AWS_EC_CURVES)}",
+            )
     sizes = t.int_list("rsa_sizes", [2048, 3072, 4096])
     for bits in sizes:
         if not AWS_MIN_RSA_BITS <= bits <= 8192 or bits % 8:

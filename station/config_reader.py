@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from station.phrasing import quoted
+
 _MISSING = object()
 
 
@@ -44,7 +46,7 @@ class TableReader:
             self.problem(key, f"must be a string, not {type(value).__name__}")
             return ""
         if pattern is not None and not re.fullmatch(pattern, value):
-            self.problem(key, f"{value!r} does not match {pattern}")
+            self.problem(key, f"{quoted(value)} does not match {pattern}")
         return value
 
     def integer(self, key: str, default: int, low: int, high: int) -> int:

@@ -15,6 +15,9 @@ _TEMPLATE = """\
 id = {station_id}
 # Organisation: O= of the CA certificates.
 org = {org}
+# No cycle starts while the disk holding this home has less free space than this, in MiB (the
+# audit database, the log and exports live here; a full disk stops cycles midway). 0: no check.
+min_free_mib = 200
 
 [ca]
 # The station intermediate CA key: an encrypted PKCS#8 PEM file (passphrase from
@@ -115,29 +118,3 @@ def render_config(
         intermediate_key=json.dumps(intermediate_key),
         pkcs11_module=json.dumps(pkcs11_module),
     )
-
-
-def set_ca_key(text: str, key: str, value: str) -> str:
-    """``text`` with ``key = ...`` in its ``[ca]`` table set to ``value`` (added if missing);
-    comments and everything else are kept."""
-    lines = text.splitlines(keepends=True)
-    table, start, done = "", None, False
-    for i, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            if table == "ca" and not done:
-                lines.insert(i, f"{key} = {json.dumps(value)}\n")
-                done = True
-                break
-            table = stripped[1:-1].strip()
-            start = i if table == "ca" else start
-        elif table == "ca" and stripped.split("=", 1)[0].strip() == key:
-            lines[i] = f"{key} = {json.dumps(value)}\n"
-            done = True
-            break
-    if not done:
-        if start is None:
-            lines.append(f"\n[ca]\n{key} = {json.dumps(value)}\n")
-        else:
-            lines.append(f"{key} = {json.dumps(value)}\n")
-    return "".join(lines)

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from station.config_reader import TableReader
 from station.errors import ConfigError
 from station.home import StationHome
+from station.phrasing import one_of, quoted
 from station.ports import PortInfo, list_ports
 
 START_MODES = ("auto", "key")
@@ -79,7 +80,7 @@ def _slot(name: str, t: TableReader) -> SlotSpec:
         t.problem("url", "give exactly one of url or usb (vid:pid)")
     elif usb is not None:
         if isinstance(usb, str) and not re.fullmatch(_USB_ID, usb):
-            t.problem("usb", f"{usb!r} is not vid:pid in hex, e.g. 0403:6001")
+            t.problem("usb", f"{quoted(usb)} is not vid:pid in hex, e.g. 0403:6001")
         if serial_number is None and location is None:
             t.problem("usb", "add serial_number or location so the adapter is found unambiguously")
     elif serial_number is not None or location is not None:
@@ -97,7 +98,7 @@ def read_jig(t: TableReader, home: StationHome | None = None) -> JigSection:
     """The ``[jig]`` table (a reader for :data:`station.config.SECTIONS`)."""
     start = t.text("start", "auto")
     if start not in START_MODES:
-        t.problem("start", f"{start!r}: use one of {', '.join(START_MODES)}")
+        t.problem("start", f"{quoted(start)}: use {one_of(START_MODES)}")
     label_scan = t.boolean("label_scan", False)
     poll_ms = t.integer("poll_ms", 500, low=50, high=10_000)
     raw_slots = t.raw("slots", {})

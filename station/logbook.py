@@ -7,24 +7,40 @@ does not emit: no keys, no passphrases (a test greps the file).
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from station.engine.events import ConsoleText, CycleResult, EngineEvent, StepStarted
+from station.engine.events import ConsoleText, CycleResult, EngineEvent, Outcome, StepStarted
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
 
 
+class _Handler(RotatingFileHandler):
+    """Keeps the first write error instead of printing a traceback for every line."""
+
+    error: OSError | None = None
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            super().handleError(record)
+        elif self.error is None:
+            self.error = error
+
+
 class Logbook:
-    """An engine listener writing one line per event to ``path`` (rotated at 5 MB, 10 kept)."""
+    """An engine listener writing one line per event to ``path`` (rotated at 5 MB, 10 kept).
+
+    The log is for post-mortems; a line it cannot write (a full disk) never stops a cycle or
+    hides a result: the first such error is kept in :attr:`error` for the caller to report.
+    """
 
     def __init__(self, path: Path, station_id: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._handler = RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
+        self._handler = _Handler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
         self._handler.setFormatter(
             logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%Y-%m-%dT%H:%M:%S")
         )
@@ -45,7 +61,12 @@ class Logbook:
         elif isinstance(event, ConsoleText):
             self.write(event.slot, f"console | {event.text}")
         elif isinstance(event, CycleResult):
-            if event.failure is None:
+            if event.outcome is Outcome.ALREADY_PROVISIONED:
+                self.write(
+                    event.slot,
+                    f"ALREADY PROVISIONED {event.port} {event.board_uid}: {event.note}",
+                )
+            elif event.failure is None:
                 self.write(
                     event.slot,
                     f"PASS {event.port} {event.board_uid} serial {event.serial} "
@@ -58,6 +79,16 @@ class Logbook:
                     f"{event.failure.message}",
                 )
 
+    @property
+    def error(self) -> OSError | None:
+        """The first write to the log that failed, if any."""
+        return self._handler.error
+
     def close(self) -> None:
+        """Flush and close the file; a failure is kept in :attr:`error`, never raised."""
         self._logger.removeHandler(self._handler)
-        self._handler.close()
+        try:
+            self._handler.close()
+        except OSError as e:
+            if self._handler.error is None:
+                self._handler.error = e

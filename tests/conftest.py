@@ -9,6 +9,10 @@ import pytest
 
 from fixtures.board import BoardIdentity, BoardServer, Faults
 
+# The fast tier (which tests are component tests, and pure tests kept pure), and pytester for
+# its own tests.
+pytest_plugins = ("tests.tiers", "pytester")
+
 
 @pytest.fixture
 def make_board(tmp_path: Path) -> Iterator[Callable[..., BoardServer]]:

@@ -8,7 +8,7 @@
 #include "hal.h"
 
 #define AGENT_MODEL "SA1"
-#define AGENT_FW "1.0"
+#define AGENT_FW "1.1"
 #define BUSY_EVERY_MS 400u /* SPEC.md 4: first BUSY by 0.5 s, then at least every 1 s */
 
 enum {
@@ -123,6 +123,8 @@ static void hello(agent_t *a, const frame_t *f)
     enc_str(&a->out, "state", state_name(a));
     enc_uint(&a->out, "mtu", AGENT_MTU);
     if (a->kt != KT_NONE) enc_str(&a->out, "kt", kt_name(a->kt));
+    /* no store field: AGENT_CHAIN_MAX is the minimum of SPEC.md 7.1, which a station assumes
+     * when store is absent; leaving it out keeps the worst-case answer within mtu 128 */
 }
 
 static void keygen(agent_t *a, const frame_t *f)
@@ -305,7 +307,10 @@ static void dispatch(agent_t *a, const frame_t *f)
 static void on_frame(agent_t *a, const frame_t *f)
 {
     size_t n;
-    if (f->seq == a->last_seq && f->crc == a->last_crc && a->last_len) { /* replay, never redo */
+    /* replay, never redo; HELLO always runs afresh and its answer replaces the cache, so no
+     * request from before it is ever replayed after it (SPEC.md 3.8) */
+    if (f->seq == a->last_seq && f->crc == a->last_crc && a->last_len &&
+        strcmp(f->name, "HELLO") != 0) {
         hal_uart_write((const uint8_t *)a->last_line, a->last_len);
         return;
     }

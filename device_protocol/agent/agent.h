@@ -10,6 +10,9 @@
 
 #define AGENT_KEY_MAX 1800  /* an RSA-2048 private key in DER is ~1200 bytes */
 #define AGENT_CHAIN_MAX 4096 /* a device certificate + intermediate in PEM: ~1.5 KiB */
+#if AGENT_CHAIN_MAX < 4096
+#error "SPEC.md 7.1: a board has at least 4096 bytes of chain storage (or says store= in HELLO)"
+#endif
 #define AGENT_CSR_MAX 1024
 #define AGENT_SIG_MAX 512
 

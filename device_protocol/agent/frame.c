@@ -5,7 +5,8 @@
 
 #include "codec.h"
 
-enum { ST_TEXT, ST_FRAME, ST_DISCARD };
+/* ST_TAIL: a frame ended at its CRC; bytes up to its LF are ignored, not NAKed (SPEC.md 2.4) */
+enum { ST_TEXT, ST_FRAME, ST_DISCARD, ST_TAIL };
 
 void decoder_init(decoder_t *d)
 {
@@ -107,6 +108,10 @@ dec_event_t decoder_feed(decoder_t *d, uint8_t c, frame_t *f)
         }
         if (c != '\r' && c != '~') d->text = 1;
         return DEC_NONE;
+    case ST_TAIL:
+        if (marker) { start_frame(d); return DEC_NONE; }
+        if (c == '\n') { d->state = ST_TEXT; d->text = 0; }
+        return DEC_NONE;
     case ST_DISCARD: /* a line longer than the buffer: dropped up to LF or a marker */
         if (c == '\n' || marker) {
             if (marker) start_frame(d); else d->state = ST_TEXT;
@@ -126,7 +131,7 @@ dec_event_t decoder_feed(decoder_t *d, uint8_t c, frame_t *f)
         d->buf[d->len++] = c;
         if (c == '*' && d->star < 0) d->star = (int)d->len - 1;
         if (d->star >= 0 && d->len == (size_t)d->star + 9) { /* the 8th CRC digit */
-            d->state = ST_TEXT;
+            d->state = ST_TAIL;
             d->text = 0;
             if (parse(d, f) == 0) return DEC_FRAME;
             d->bad++;

@@ -9,21 +9,33 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from device_protocol.conformance.cases import CASES, CaseFailed, Session
 from device_protocol.conformance.pki import CsrProblem
+from device_protocol.conformance.session import CaseFailed, Session
+from device_protocol.conformance.suite import CASES, SUITE
 from device_protocol.conformance.wire import RawClient, TappedPort
 from device_protocol.errors import Disconnected, LinkError
 from device_protocol.link import Link
+
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
 
 @dataclass(frozen=True)
 class CaseResult:
     name: str
-    passed: bool
+    status: str  # PASSED, FAILED or NOT_RUN
     detail: str
 
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
     def as_dict(self) -> dict[str, object]:
-        return {"name": self.name, "passed": self.passed, "detail": self.detail}
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "status": self.status,
+            "detail": self.detail,
+        }
 
 
 @dataclass(frozen=True)
@@ -37,7 +49,11 @@ class Report:
 
     @property
     def failed(self) -> list[str]:
-        return [r.name for r in self.results if not r.passed]
+        return [r.name for r in self.results if r.status == FAILED]
+
+    @property
+    def not_run(self) -> list[str]:
+        return [r.name for r in self.results if r.status == NOT_RUN]
 
     def result(self, name: str) -> CaseResult:
         return next(r for r in self.results if r.name == name)
@@ -63,20 +79,26 @@ def run_conformance(
     link = Link(url, baudrate=baudrate, timeout=timeout, serial_for_url=lambda *a, **k: port)
     session = Session(port=port, raw=RawClient(port, timeout), link=link)
     results: list[CaseResult] = []
+    status: dict[str, str] = {}
     gone = ""
     try:
         link.open()
-        for name, case in CASES:
+        for spec in SUITE:
+            blocked = [need for need in spec.needs if status.get(need) != PASSED]
             if gone:
-                result = CaseResult(name, False, f"not run: {gone}")
+                result = CaseResult(spec.name, NOT_RUN, f"not run: {gone}")
+            elif blocked:
+                why = ", ".join(f"{need} {status.get(need, NOT_RUN)}" for need in blocked)
+                result = CaseResult(spec.name, NOT_RUN, f"not run: it needs {why}")
             else:
                 try:
-                    result = CaseResult(name, True, case(session))
+                    result = CaseResult(spec.name, PASSED, spec.run(session))
                 except Disconnected as e:
-                    gone = f"the board left the line ({e.detail})"
-                    result = CaseResult(name, False, gone)
+                    gone = e.detail
+                    result = CaseResult(spec.name, FAILED, gone)
                 except (CaseFailed, CsrProblem, LinkError, ValueError) as e:
-                    result = CaseResult(name, False, str(e))
+                    result = CaseResult(spec.name, FAILED, str(e))
+            status[spec.name] = result.status
             results.append(result)
             if on_result:
                 on_result(result)

@@ -21,6 +21,10 @@ PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
 _ECDSA_OIDS = {bytes.fromhex("06082a8648ce3d0403") + bytes([n]) for n in (1, 2, 3, 4)}
 
 
+#: OID 2.5.4.5 (serialNumber) followed by the PrintableString tag, as DER writes them.
+_SERIAL_PRINTABLE = bytes.fromhex("0603550405") + b"\x13"
+
+
 class CsrProblem(ValueError):
     """The CSR does not parse, or its content or signature is wrong."""
 
@@ -96,13 +100,16 @@ def check_csr(der: bytes, uid: str, cn: str, key_type: str) -> PublicKey:
         raise CsrProblem(f"CN is {names.get(NameOID.COMMON_NAME)!r}, expected {cn!r}")
     if names.get(NameOID.SERIAL_NUMBER) != uid:
         raise CsrProblem(f"serialNumber is {names.get(NameOID.SERIAL_NUMBER)!r}, expected {uid!r}")
+    if _SERIAL_PRINTABLE not in csr.subject.public_bytes():
+        raise CsrProblem("the subject's serialNumber is not a PrintableString (SPEC.md 7.3)")
     if key_type_of(key) != key_type:
         raise CsrProblem(f"the CSR holds a {key_type_of(key)} key, KEYGEN made {key_type}")
     return key
 
 
-def throwaway_chain(key: PublicKey, uid: str) -> bytes:
-    """A PEM chain (device certificate + a CA made for this run) for ``key``."""
+def throwaway_chain(key: PublicKey, uid: str, *, at_least: int = 0, at_most: int = 65536) -> bytes:
+    """A PEM chain (device certificate + a CA made for this run) for ``key``; repeated copies
+    of the CA certificate make it at least ``at_least`` bytes when ``at_most`` allows."""
     ca_key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Conformance Throwaway CA")])
@@ -128,4 +135,7 @@ def throwaway_chain(key: PublicKey, uid: str) -> bytes:
         .sign(ca_key, hashes.SHA256())
     )
     pem = serialization.Encoding.PEM
-    return leaf.public_bytes(pem) + ca.public_bytes(pem)
+    chain, filler = leaf.public_bytes(pem) + ca.public_bytes(pem), ca.public_bytes(pem)
+    while len(chain) < at_least and len(chain) + len(filler) <= at_most:
+        chain += filler
+    return chain

@@ -80,7 +80,7 @@ class TappedPort:
         try:
             data: bytes = self._port.read(max(size, 1))
         except (serial.SerialException, OSError, TypeError) as e:
-            raise Disconnected(self.url, f"the board disconnected ({e})") from e
+            raise Disconnected(self.url, f"the board disconnected ({e})", reason=str(e)) from e
         if data:
             self._record(data)
         return data
@@ -131,6 +131,12 @@ class Exchange:
             return None
         code = self.final.get("code", "")
         return int(code) if code and code.isdigit() else -1
+
+    @property
+    def final_frame(self) -> bytes:
+        """The final answer's frame bytes, without console text before it on its line: a
+        replayed answer is the same frame, not necessarily the same line (SPEC.md 2.3)."""
+        return self.final_raw[self.final_raw.rfind(MARKER) :] if self.final is not None else b""
 
     def describe(self) -> str:
         if self.final is None:

@@ -7,6 +7,10 @@ object; absent values are ``null``), serialised with keys sorted, no whitespace
 (``separators=(",", ":")``), non-ASCII characters kept as UTF-8 (``ensure_ascii=False``),
 then UTF-8 encoded. ``hash`` = lower-case hex SHA-256 of those bytes. ``prev_hash`` is the
 previous event's ``hash``, or :data:`GENESIS` for the first event (seq 1).
+
+``slot`` is the slot's name, a JSON string ("A", "3"). Events recorded before schema version 4
+stored the slot number as an integer (and a named slot as null); they keep it, so their hash
+covers a JSON number there.
 """
 
 from __future__ import annotations

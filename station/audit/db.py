@@ -19,15 +19,12 @@ from typing import Any
 
 import sqlite_utils
 
+from station.audit import certificates
+from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.audit.chain import GENESIS, canonical_data, event_hash, first_broken
-from station.audit.errors import (
-    AlreadyRevoked,
-    AuditError,
-    KeyAlreadyRecorded,
-    UnknownCertificate,
-    UnstorableEvent,
-)
+from station.audit.errors import AuditError, KeyAlreadyRecorded, UnstorableEvent
 from station.audit.migrations import MIGRATIONS
+from station.audit.readonly import connect_readonly
 from station.audit.records import (
     EventContext,
     ExportRecord,
@@ -38,6 +35,7 @@ from station.audit.records import (
     timestamp,
 )
 from station.audit.storable import check_storable
+from station.disk import DiskFull, full_disk_said, is_disk_full
 
 #: One board's events in chain order: a search of the events(board_uid) index, whose entries
 #: for one board are already in seq (rowid) order, so neither a scan nor a sort.
@@ -55,6 +53,7 @@ class AuditDB:
         self._local = threading.local()
         self._local.conn = conn
         self._all = [conn]
+        self.readonly = False
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -65,6 +64,8 @@ class AuditDB:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as e:
+            if is_disk_full(e, path.parent):
+                raise DiskFull(path.parent) from e
             raise AuditError(f"cannot open audit database {path}: {e}") from e
         return conn
 
@@ -72,7 +73,7 @@ class AuditDB:
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect(self.path)
+            conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -91,6 +92,14 @@ class AuditDB:
         """Open (creating if needed) and migrate the database at ``path``."""
         audit = cls(cls._connect(path), path)
         audit._migrate()
+        return audit
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> AuditDB:
+        """Open the existing database at ``path`` to read only: no migration, no write, so it
+        works on a full disk or a read-only copy. Writes through it fail."""
+        audit = cls(connect_readonly(path), path)
+        audit.readonly = True
         return audit
 
     def close(self) -> None:
@@ -113,17 +122,18 @@ class AuditDB:
         if getattr(self._local, "depth", 0):  # inside transaction(): join it
             yield self._conn
             return
-        with self._lock:
+        with self._lock, full_disk_said(self.path.parent):
             self._conn.execute("BEGIN IMMEDIATE")
             self._local.depth = 1
             try:
                 yield self._conn
+                self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    self._conn.execute("ROLLBACK")
                 raise
             finally:
                 self._local.depth = 0
-            self._conn.execute("COMMIT")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -283,7 +293,7 @@ class AuditDB:
                 )
                 conn.execute(
                     "INSERT INTO certificates (serial, board_uid, sha256, spki_sha256, subject, "
-                    "not_before, not_after, pem, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'issued')",
+                    "not_before, not_after, pem, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (
                         issued.serial_hex,
                         board.uid,
@@ -293,6 +303,7 @@ class AuditDB:
                         data["not_before"],
                         data["not_after"],
                         issued.pem,
+                        CertificateStatus.ISSUED.value,
                     ),
                 )
                 return self._append(conn, event, ctx, at)
@@ -304,117 +315,79 @@ class AuditDB:
                 ) from e
             raise AuditError(f"cannot record certificate {issued.serial_hex}: {e}") from e
 
-    def certificate(self, serial_hex: str) -> dict[str, Any] | None:
-        """The certificate row for a serial (lower-case hex), or None."""
+    def certificate(self, serial_hex: str) -> CertificateRecord | None:
+        """The certificate with a serial (lower-case hex), or None."""
         with self._lock:
             rows = list(self._db.query("SELECT * FROM certificates WHERE serial = ?", [serial_hex]))
-        return rows[0] if rows else None
+        return CertificateRecord.from_row(rows[0]) if rows else None
 
     def revoke(self, serial_hex: str, reason: str, at: datetime, ctx: EventContext) -> int:
-        """Mark a certificate revoked, with its REVOKED event, in one transaction."""
+        """Mark a certificate revoked, with its REVOKED event, in one transaction; a revoked
+        certificate is refused (AlreadyRevoked)."""
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT status, board_uid FROM certificates WHERE serial = ?", (serial_hex,)
-            ).fetchone()
-            if row is None:
-                raise UnknownCertificate(
-                    f"no certificate with serial {serial_hex} in {self.path}; check the serial "
-                    "(hex) and the station home"
-                )
-            if row[0] == "revoked":
-                raise AlreadyRevoked(f"certificate {serial_hex} is already revoked")
-            conn.execute(
-                "UPDATE certificates SET status = 'revoked', revoked_at = ?, "
-                "revocation_reason = ? WHERE serial = ?",
-                (timestamp(at), reason, serial_hex),
-            )
-            event = NewEvent(
-                "REVOKED",
-                row[1],
-                serial_hex,
-                code=reason,
-                data={"reason": reason, "previous_status": row[0]},
-            )
+            event = certificates.revoke(conn, self.path, serial_hex, reason, at)
             return self._append(conn, event, ctx, at)
 
-    def undelivered(self) -> list[dict[str, Any]]:
+    def undelivered(self) -> list[CertificateRecord]:
         """Certificates issued but never confirmed on their board (an interrupted cycle)."""
-        return list(
-            self._db.query(
-                "SELECT serial, board_uid FROM certificates WHERE status = 'issued' ORDER BY rowid"
-            )
+        rows = self._db.query(
+            "SELECT * FROM certificates WHERE status = ? ORDER BY rowid",
+            [CertificateStatus.ISSUED.value],
         )
+        return [CertificateRecord.from_row(row) for row in rows]
 
-    def iter_certificates(self) -> Iterator[dict[str, Any]]:
-        """Every certificate row, streamed."""
-        yield from self._db.query("SELECT * FROM certificates ORDER BY rowid")
+    def iter_certificates(self) -> Iterator[CertificateRecord]:
+        """Every certificate, streamed."""
+        for row in self._db.query("SELECT * FROM certificates ORDER BY rowid"):
+            yield CertificateRecord.from_row(row)
 
-    def all_certificates(self, limit: int | None = None) -> list[dict[str, Any]]:
+    def all_certificates(self, limit: int | None = None) -> list[CertificateRecord]:
         """Certificates, newest first (all of them without ``limit``)."""
         sql = "SELECT * FROM certificates ORDER BY rowid DESC"
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return list(self._db.query(sql))
+        return [CertificateRecord.from_row(row) for row in self._db.query(sql)]
 
-    def board_certificates(self, uid: str) -> list[dict[str, Any]]:
+    def board_certificates(self, uid: str) -> list[CertificateRecord]:
         """Every certificate issued to board ``uid``, newest first."""
-        return list(
-            self._db.query(
-                "SELECT * FROM certificates WHERE board_uid = ? ORDER BY rowid DESC", [uid]
-            )
+        rows = self._db.query(
+            "SELECT * FROM certificates WHERE board_uid = ? ORDER BY rowid DESC", [uid]
         )
+        return [CertificateRecord.from_row(row) for row in rows]
 
     def board_events(self, uid: str) -> list[dict[str, Any]]:
         """Every event about board ``uid``, in sequence order (indexed: see BOARD_EVENTS)."""
         return list(self._db.query(BOARD_EVENTS, [uid]))
 
-    def advance(self, serial_hex: str, status: str, ctx: EventContext, at: datetime) -> int:
+    def status_since(self, serial_hex: str) -> datetime | None:
+        """When the certificate reached its current status (the time of the last event that
+        changed it), or None if no event names it."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT at FROM events WHERE serial = ? AND kind IN "
+                "('ISSUED', 'DELIVERED', 'VERIFIED', 'LOCKED', 'REVOKED', 'SUPERSEDED') "
+                "ORDER BY seq DESC LIMIT 1",
+                (serial_hex,),
+            ).fetchone()
+        return parse_timestamp(row[0]) if row else None
+
+    def advance(
+        self, serial_hex: str, status: CertificateStatus, ctx: EventContext, at: datetime
+    ) -> int:
         """Move a certificate forward (issued -> delivered -> verified -> locked) with the
         event named after the new status, in one transaction."""
-        order = ("issued", "delivered", "verified", "locked")
-        if status not in order[1:]:
-            raise AuditError(f"cannot advance a certificate to {status!r}")
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT status, board_uid FROM certificates WHERE serial = ?", (serial_hex,)
-            ).fetchone()
-            if row is None:
-                raise UnknownCertificate(f"no certificate with serial {serial_hex}")
-            if row[0] not in order or order.index(row[0]) >= order.index(status):
-                raise AuditError(f"certificate {serial_hex} is {row[0]}; it cannot become {status}")
-            conn.execute(
-                "UPDATE certificates SET status = ? WHERE serial = ?", (status, serial_hex)
-            )
-            event = NewEvent(status.upper(), row[1], serial_hex, data={"previous_status": row[0]})
+            event = certificates.advance(conn, self.path, serial_hex, status)
             return self._append(conn, event, ctx, at)
 
     def supersede(
         self, old_serial: str, new_serial: str, ctx: EventContext, at: datetime, *, revoke: bool
     ) -> int:
-        """Mark ``old_serial`` superseded by ``new_serial`` (and revoked, if ``revoke``)."""
+        """Mark ``old_serial`` superseded by ``new_serial`` (and revoked, if ``revoke``); a
+        certificate already revoked or superseded is refused."""
         with self._write() as conn:
-            row = conn.execute(
-                "SELECT status, board_uid FROM certificates WHERE serial = ?", (old_serial,)
-            ).fetchone()
-            if row is None:
-                raise UnknownCertificate(f"no certificate with serial {old_serial}")
-            conn.execute(
-                "UPDATE certificates SET status = ?, superseded_by = ?, revoked_at = ?, "
-                "revocation_reason = ? WHERE serial = ?",
-                (
-                    "revoked" if revoke else "superseded",
-                    new_serial,
-                    timestamp(at) if revoke else None,
-                    "superseded" if revoke else None,
-                    old_serial,
-                ),
-            )
-            event = NewEvent(
-                "SUPERSEDED",
-                row[1],
-                old_serial,
-                code="superseded" if revoke else None,
-                data={"superseded_by": new_serial, "previous_status": row[0], "revoked": revoke},
+            event = certificates.supersede(
+                conn, self.path, old_serial, new_serial, at, revoke=revoke
             )
             return self._append(conn, event, ctx, at)
 
@@ -423,7 +396,8 @@ class AuditDB:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT serial, revoked_at, revocation_reason FROM certificates "
-                "WHERE status = 'revoked' ORDER BY revoked_at, serial"
+                "WHERE status = ? ORDER BY revoked_at, serial",
+                (CertificateStatus.REVOKED.value,),
             ).fetchall()
         return [RevokedRow(s, parse_timestamp(at), reason) for s, at, reason in rows]
 

@@ -23,6 +23,7 @@ from typing import IO, Any
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
+from station.audit.certificates import CertificateStatus
 from station.audit.chain import canonical_text
 from station.audit.errors import AuditError
 
@@ -58,8 +59,6 @@ REVOCATION_COLUMNS = (
     "reason",
     "superseded_by",
 )
-#: Certificates that reached a board and are still good: these are registered with AWS IoT.
-ON_BOARD = ("delivered", "verified", "locked")
 
 Progress = Callable[[int], None]
 
@@ -129,7 +128,7 @@ def write_certificates(
         thing = _thing_name(cert)
         record = {**row, "thing_name": thing, "aws_certificate_id": aws_id}
         writer.writerow([record.get(c) or "" for c in CERTIFICATE_COLUMNS])
-        if row["status"] in ON_BOARD:
+        if CertificateStatus(row["status"]).on_board:  # registered with AWS IoT
             params = {
                 "ThingName": thing,
                 "SerialNumber": row["board_uid"],

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import sqlite_utils
 
-from station.audit.records import CERTIFICATE_STATUSES
+from station.audit.certificates import CERTIFICATE_STATUSES
 
 Migration = Callable[[sqlite_utils.Database], None]
 
@@ -103,4 +103,57 @@ def _v3_event_time_index(db: sqlite_utils.Database) -> None:
     db.table("events").create_index(["at"])
 
 
-MIGRATIONS: tuple[Migration, ...] = (_v1_foundation, _v2_exports, _v3_event_time_index)
+def _v4_slot_names(db: sqlite_utils.Database) -> None:
+    # A jig names its slots ("A".."D" as well as "1".."4"): events.slot becomes the slot's name,
+    # as text. SQLite cannot retype a column, so the table is rebuilt. The new column is declared
+    # without a type (no affinity: a value is kept exactly as given). A TEXT column would turn the
+    # integers of the rows copied over into text, and an event's hash covers its slot as stored
+    # (a JSON number for those rows): every chain recorded before would stop verifying. So older
+    # events keep their integers, and a trigger makes every slot written from now on text.
+    conn = db.conn
+    kept = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE tbl_name = 'events' "
+        "AND type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY type, name"
+    ).fetchall()
+    conn.execute(
+        """
+        CREATE TABLE events_v4 (
+            seq INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            station_id TEXT NOT NULL,
+            operator TEXT,
+            slot,
+            port TEXT,
+            board_uid TEXT,
+            serial TEXT,
+            code TEXT,
+            text TEXT,
+            data TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL
+        )"""
+    )
+    conn.execute(f"INSERT INTO events_v4 SELECT {_EVENT_COLUMNS} FROM events")  # noqa: S608
+    conn.execute("DROP TABLE events")  # with its indexes and triggers, recreated below
+    conn.execute("ALTER TABLE events_v4 RENAME TO events")
+    for (sql,) in kept:
+        conn.execute(sql)
+    conn.execute(
+        "CREATE TRIGGER events_slot_is_text BEFORE INSERT ON events "
+        "WHEN NEW.slot IS NOT NULL AND typeof(NEW.slot) <> 'text' "
+        "BEGIN SELECT RAISE(ABORT, 'an event''s slot is the slot''s name, as text'); END"
+    )
+
+
+_EVENT_COLUMNS = (
+    "seq, at, kind, station_id, operator, slot, port, board_uid, serial, code, text, data, "
+    "prev_hash, hash"
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _v1_foundation,
+    _v2_exports,
+    _v3_event_time_index,
+    _v4_slot_names,
+)

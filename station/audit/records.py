@@ -7,9 +7,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-#: Lifecycle of a certificate row; ``revoked`` and ``superseded`` are terminal.
-CERTIFICATE_STATUSES = ("issued", "delivered", "verified", "locked", "revoked", "superseded")
-
 
 class BoardLike(Protocol):
     @property
@@ -43,11 +40,14 @@ class IssuedLike(Protocol):
 
 @dataclass(frozen=True)
 class EventContext:
-    """Where an event happened: the station, and the operator, slot and port if any."""
+    """Where an event happened: the station, and the operator, slot and port if any.
+
+    ``slot`` is the slot's name as the jig gives it ("A", "3"); see :func:`slot_name`.
+    """
 
     station_id: str
     operator: str | None = None
-    slot: int | None = None
+    slot: str | None = None
     port: str | None = None
 
 
@@ -85,6 +85,13 @@ class ExportRecord:
     head_seq: int
     head_hash: str
     manifest_sha256: str
+
+
+def slot_name(stored: object) -> str | None:
+    """The slot of a stored event, as a name: what events record since schema version 4, and
+    the text of the slot number that events recorded before hold (kept as stored: their hashes
+    cover it as an integer)."""
+    return None if stored is None else str(stored)
 
 
 def timestamp(at: datetime) -> str:

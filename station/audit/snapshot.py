@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from station.audit.certificates import ON_BOARD, CertificateStatus
 from station.audit.chain import GENESIS
 from station.audit.errors import AuditError
 from station.audit.records import timestamp
@@ -35,6 +36,9 @@ class Window:
     def first_seq(self) -> int | None:
         return None if self.empty else self.after + 1
 
+
+_REVOKED_STATUS = {"revoked": CertificateStatus.REVOKED.value}
+_ON_BOARD_STATUSES = {f"s{n}": status.value for n, status in enumerate(ON_BOARD, start=1)}
 
 # A cycle runs from a board's STARTED event to the next LOCKED or FAILED event of that board
 # (a second STARTED first means the cycle was abandoned and is not timed).
@@ -151,29 +155,32 @@ class AuditSnapshot:
     # One event revokes a certificate: REVOKED, or SUPERSEDED with revoked=true.
     _REVOKED = (
         "FROM events AS e JOIN certificates AS c ON c.serial = e.serial "
-        "WHERE e.seq > :after AND e.seq <= :last AND c.status = 'revoked' "
+        "WHERE e.seq > :after AND e.seq <= :last AND c.status = :revoked "
         "AND (e.kind = 'REVOKED' OR (e.kind = 'SUPERSEDED' AND json_extract(e.data, '$.revoked')))"
     )
 
     def count_revocations(self, w: Window) -> int:
         return int(
-            self._one(f"SELECT COUNT(*) {self._REVOKED}", {"after": w.after, "last": w.last})
+            self._one(
+                f"SELECT COUNT(*) {self._REVOKED}",
+                {"after": w.after, "last": w.last, **_REVOKED_STATUS},
+            )
         )
 
     def revocations(self, w: Window) -> Iterator[dict[str, Any]]:
         """Certificates revoked in the window, in the order they were revoked."""
         return self._rows(
             f"SELECT c.*, e.seq AS revoked_seq {self._REVOKED} ORDER BY e.seq",
-            {"after": w.after, "last": w.last},
+            {"after": w.after, "last": w.last, **_REVOKED_STATUS},
         )
 
     def expiring(self, before: datetime) -> Iterator[dict[str, Any]]:
         """Certificates on boards whose notAfter is before ``before``, soonest first."""
         return self._rows(
             "SELECT serial, board_uid, status, subject, not_after, sha256 FROM certificates "
-            "WHERE status IN ('delivered', 'verified', 'locked') AND not_after < :before "
+            "WHERE status IN (:s1, :s2, :s3) AND not_after < :before "
             "ORDER BY not_after, serial",
-            {"before": timestamp(before)},
+            {"before": timestamp(before), **_ON_BOARD_STATUSES},
         )
 
     # ---- cycle times -------------------------------------------------------------------------

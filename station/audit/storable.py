@@ -17,8 +17,6 @@ from station.audit.records import EventContext, NewEvent
 
 #: How deeply an event's ``data`` may nest objects and arrays.
 MAX_DATA_DEPTH = 32
-#: SQLite INTEGER range.
-_INT64 = range(-(2**63), 2**63)
 
 
 def check_storable(event: NewEvent, ctx: EventContext) -> None:
@@ -32,6 +30,7 @@ def check_storable(event: NewEvent, ctx: EventContext) -> None:
         ("code", event.code, False),
         ("text", event.text, False),
         ("operator", ctx.operator, False),
+        ("slot", ctx.slot, False),
         ("port", ctx.port, False),
     ):
         if value is None and not required:
@@ -42,9 +41,6 @@ def check_storable(event: NewEvent, ctx: EventContext) -> None:
                 f"not {type(value).__name__}"
             )
         _check_text(value, f"{where}: {name}")
-    slot = ctx.slot
-    if slot is not None and (type(slot) is not int or slot not in _INT64):
-        raise UnstorableEvent(f"{where}: slot must be a 64-bit integer, not {slot!r:.40}")
     if not isinstance(event.data, Mapping):
         raise UnstorableEvent(f"{where}: data must be a mapping, not {type(event.data).__name__}")
     _check_json(event.data, f"{where}: data", 0)

@@ -12,8 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The event that ends a cycle, and the outcome it stands for.
-OUTCOMES = {"LOCKED": "passed", "FAILED": "failed"}
+from station.audit.records import slot_name
+
+#: The event that ends a cycle, and the outcome it stands for. A board found already
+#: provisioned is counted apart: neither a pass of this window nor a failure.
+OUTCOMES = {"LOCKED": "passed", "FAILED": "failed", "ALREADY_PROVISIONED": "already"}
 
 
 @dataclass
@@ -41,7 +44,9 @@ class ShiftSummary:
             return
         self.outcomes[outcome] += 1
         operator = str(event["operator"] or "-")
-        slot = "-" if event["slot"] is None else str(event["slot"])
+        slot = slot_name(event["slot"]) or "-"
+        if outcome == "already":
+            return
         self.by_operator.setdefault(operator, Counter())[outcome] += 1
         self.by_slot.setdefault(slot, Counter())[outcome] += 1
         if outcome == "failed":
@@ -70,6 +75,7 @@ class ShiftSummary:
             "events_by_kind": dict(sorted(self.by_kind.items())),
             "cycles": {
                 **outcome_counts(self.outcomes),
+                "already_provisioned": self.outcomes["already"],
                 "yield": None if self.cycle_yield is None else round(self.cycle_yield, 4),
             },
             "by_operator": {k: outcome_counts(v) for k, v in sorted(self.by_operator.items())},
@@ -96,7 +102,12 @@ def render_text(summary: Mapping[str, Any]) -> str:
         f"Window: {summary['since'] or 'beginning'} .. {summary['until']} "
         f"(events {summary['first_seq'] or '-'}..{summary['last_seq']})",
         f"Events: {summary['events']}",
-        f"Cycles: {cycles['passed']} passed, {cycles['failed']} failed, yield {yield_text}",
+        f"Cycles: {cycles['passed']} passed, {cycles['failed']} failed, yield {yield_text}"
+        + (
+            f" ({cycles['already_provisioned']} already provisioned)"
+            if cycles.get("already_provisioned")
+            else ""
+        ),
         f"Cycle time: median {_secs(times['median'])}, p95 {_secs(times['p95'])} "
         f"({times['timed']} timed)",
         f"Certificates: {summary['certificates_issued']} issued, "

@@ -15,14 +15,16 @@ import hashlib
 import json
 import os
 import re
-import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
+from station.audit.readonly import connect_readonly
+from station.phrasing import quoted
 
 #: The hashed columns in canonical order, then the stored hash: how rows are walked.
 COLUMNS = (*SORTED_COLUMNS, "hash")
@@ -36,11 +38,11 @@ _HASH = COLUMNS.index("hash")
 _SHA_RE = re.compile(r'[{,]"sha256":"([0-9a-f]{64})"')
 
 _STATUS_OF = {
-    "ISSUED": "issued",
-    "DELIVERED": "delivered",
-    "VERIFIED": "verified",
-    "LOCKED": "locked",
-    "REVOKED": "revoked",
+    "ISSUED": CertificateStatus.ISSUED,
+    "DELIVERED": CertificateStatus.DELIVERED,
+    "VERIFIED": CertificateStatus.VERIFIED,
+    "LOCKED": CertificateStatus.LOCKED,
+    "REVOKED": CertificateStatus.REVOKED,
 }
 
 
@@ -66,7 +68,7 @@ class ChainState:
     head_seq: int = 0
     head_hash: str = GENESIS
     count: int = 0
-    status: dict[str, str] = field(default_factory=dict)
+    status: dict[str, CertificateStatus] = field(default_factory=dict)
     sha256: dict[str, str] = field(default_factory=dict)
 
     def feed(self, row: Sequence[Any], expected_seq: int, prev: str | None) -> None:
@@ -93,7 +95,9 @@ class ChainState:
             self.status[serial] = _STATUS_OF[kind]
         elif kind == "SUPERSEDED":
             revoked = json.loads(row[_DATA]).get("revoked")
-            self.status[serial] = "revoked" if revoked else "superseded"
+            self.status[serial] = (
+                CertificateStatus.REVOKED if revoked else CertificateStatus.SUPERSEDED
+            )
 
     def then(self, later: ChainState) -> ChainState:
         """This range followed by the next one (ranges merge in sequence order)."""
@@ -139,7 +143,7 @@ def _walk_rows(rows: Iterable[Sequence[Any]], start_seq: int) -> ChainState:
 
 
 def _walk_range(path: str, lo: int, hi: int) -> ChainState:
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = connect_readonly(Path(path))
     try:
         cursor = conn.execute(
             f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq BETWEEN ? AND ? "  # noqa: S608
@@ -154,7 +158,7 @@ def _walk_range(path: str, lo: int, hi: int) -> ChainState:
 def walk_file(path: Path, workers: int | None = None) -> ChainState:
     """:func:`walk` over a database file, cut into sequence ranges checked in parallel
     processes; the links between ranges are checked when the ranges are merged."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    conn = connect_readonly(Path(path))
     try:
         last = int(conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
     finally:
@@ -193,14 +197,14 @@ def pem_sha256(pem: str) -> str | None:
 
 
 def check(
-    events: Iterable[Mapping[str, Any]], certificates: Iterable[Mapping[str, Any]]
+    events: Iterable[Mapping[str, Any]], certificates: Iterable[CertificateRecord]
 ) -> list[Finding]:
     """Every problem found, the chain's first break first."""
     state = walk(events)
     return findings(state, certificates)
 
 
-def findings(state: ChainState, certificates: Iterable[Mapping[str, Any]]) -> list[Finding]:
+def findings(state: ChainState, certificates: Iterable[CertificateRecord]) -> list[Finding]:
     out = []
     if state.broken_at is not None:
         out.append(
@@ -213,20 +217,21 @@ def findings(state: ChainState, certificates: Iterable[Mapping[str, Any]]) -> li
     status = dict(state.status)
     sha = state.sha256
     for row in certificates:
-        serial = row["serial"]
+        serial = row.serial
         expected = status.pop(serial, None)
         if expected is None:
             out.append(Finding("certificates", serial, "no ISSUED event for this row"))
             continue
-        if row["status"] != expected:
+        if row.status != expected:
             out.append(
                 Finding(
                     "certificates",
                     serial,
-                    f"status {row['status']!r} but the events say {expected!r}",
+                    f"status {quoted(row.status.value)}"
+                    f" but the events say {quoted(expected.value)}",
                 )
             )
-        if row["sha256"] != sha.get(serial) or pem_sha256(row["pem"]) != row["sha256"]:
+        if row.sha256 != sha.get(serial) or pem_sha256(row.pem) != row.sha256:
             out.append(
                 Finding(
                     "certificates",

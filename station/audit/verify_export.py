@@ -21,6 +21,7 @@ from station.audit.chain import event_hash
 from station.audit.cms import CmsError, ContentChanged, VerifiedSignature, verify_detached
 from station.audit.export import FORMAT, MANIFEST, SIGNATURE
 from station.audit.export_files import file_sha256
+from station.phrasing import quoted
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,9 @@ def verify_export(folder: Path, root: x509.Certificate) -> ExportCheck:
     try:
         manifest = json.loads(manifest_bytes)
         if manifest.get("format") != FORMAT:
-            raise ValueError(f"format is {manifest.get('format')!r}, expected {FORMAT!r}")
+            raise ValueError(
+                f"format is {quoted(manifest.get('format'))}, expected {quoted(FORMAT)}"
+            )
     except ValueError as e:
         problems.append(Mismatch(MANIFEST, f"not a manifest this station understands: {e}"))
         return ExportCheck(problems, None, signature)

@@ -53,7 +53,7 @@ def template_certificate(home: Path, passphrase: str, state: Path) -> x509.Certi
     finally:
         station.audit.close()
     assert row is not None
-    return x509.load_pem_x509_certificate(row["pem"].encode())
+    return x509.load_pem_x509_certificate(row.pem.encode())
 
 
 def audit_at_scale(work: Path, certificates: int) -> list[Figure]:

@@ -19,6 +19,7 @@ from typing import Any
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
+from station.audit.certificates import CertificateStatus
 from station.audit.chain import GENESIS, HASHED_COLUMNS, canonical_data, event_hash
 from station.audit.records import parse_timestamp, timestamp
 
@@ -65,7 +66,17 @@ def seed(
             at = timestamp(start + timedelta(seconds=i))
             board_rows.append((uid, "SEED", "1.0.0", at, at))
             cert_rows.append(
-                (serial, uid, sha, spki, f"CN={uid}", at, "2046-01-01T00:00:00Z", pem, "locked")
+                (
+                    serial,
+                    uid,
+                    sha,
+                    spki,
+                    f"CN={uid}",
+                    at,
+                    "2046-01-01T00:00:00Z",
+                    pem,
+                    CertificateStatus.LOCKED.value,
+                )
             )
             issued = {
                 "sha256": sha,
@@ -80,9 +91,9 @@ def seed(
             for kind, cert, data in (
                 ("STARTED", None, {"state": "blank", "firmware": "1.0.0"}),
                 ("ISSUED", serial, issued),
-                ("DELIVERED", serial, {"previous_status": "issued"}),
-                ("VERIFIED", serial, {"previous_status": "delivered"}),
-                ("LOCKED", serial, {"previous_status": "verified"}),
+                ("DELIVERED", serial, {"previous_status": CertificateStatus.ISSUED.value}),
+                ("VERIFIED", serial, {"previous_status": CertificateStatus.DELIVERED.value}),
+                ("LOCKED", serial, {"previous_status": CertificateStatus.VERIFIED.value}),
             ):
                 seq += 1
                 row: dict[str, Any] = {
@@ -91,7 +102,7 @@ def seed(
                     "kind": kind,
                     "station_id": station_id,
                     "operator": "seed",
-                    "slot": 1 + i % 16,
+                    "slot": str(1 + i % 16),
                     "port": f"/dev/ttyUSB{i % 16}",
                     "board_uid": uid,
                     "serial": cert,

@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives import serialization
 
 from fixtures.board import BoardIdentity, BoardServer, Faults
 from fixtures.board.faults import parse_fault
+from station.audit.certificates import CertificateStatus
 from station.bench.homes import make_home
 
 SLOTS = 8
@@ -119,7 +120,7 @@ class Soak:
             ).fetchone()
         finally:
             conn.close()
-        return row is not None and row[0] == "locked"
+        return row is not None and row[0] == CertificateStatus.LOCKED
 
     def _provision(self, boards: list[BoardServer], kill: bool) -> list[dict[str, object]]:
         args = [
@@ -202,7 +203,8 @@ class Soak:
                 "(code IS NULL OR code = '' OR text IS NULL OR text = '')"
             ).fetchone()[0]
             issued = conn.execute(
-                "SELECT COUNT(*) FROM certificates WHERE status = 'issued'"
+                "SELECT COUNT(*) FROM certificates WHERE status = ?",
+                (CertificateStatus.ISSUED.value,),
             ).fetchone()[0]
         finally:
             conn.close()
@@ -213,7 +215,7 @@ class Soak:
                 sha = _leaf_sha256(chain)
                 if sha not in certs:
                     self.report.lost.append(uid)
-                elif board.device.element.locked and certs[sha][0] != "locked":
+                elif board.device.element.locked and certs[sha][0] != CertificateStatus.LOCKED:
                     self.report.undefined.append(f"{uid}: locked, record {certs[sha][0]}")
             if not self._finished(board):
                 self.report.undefined.append(f"{uid}: not provisioned after the final retry")

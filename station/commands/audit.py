@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import asdict
 
 import click
 
 from station.audit.history import board_history
 from station.audit.verify import findings, walk_file
 from station.commands import audit_export
-from station.commands.loaders import config_of, open_audit
+from station.commands.loaders import config_of, open_audit, open_audit_readonly
 from station.commands.options import json_option
+from station.phrasing import quoted
 
 
 @click.group()
@@ -25,7 +25,7 @@ def audit() -> None:
 @click.pass_context
 def verify(ctx: click.Context, as_json: bool) -> None:
     """Walk the event hash chain and the certificate records; exit 1 naming the first bad row."""
-    with open_audit(config_of(ctx)) as db:
+    with open_audit_readonly(config_of(ctx)) as db:
         state = walk_file(db.path)
         found = findings(state, db.iter_certificates())
     if as_json:
@@ -61,11 +61,9 @@ def list_(ctx: click.Context, limit: int, as_json: bool) -> None:
         rows = db.all_certificates(limit=limit)
     for row in rows:
         if as_json:
-            click.echo(json.dumps({k: v for k, v in row.items() if k != "pem"}))
+            click.echo(json.dumps({k: v for k, v in row.as_dict().items() if k != "pem"}))
         else:
-            click.echo(
-                f"{row['serial']}  {row['board_uid']}  {row['status']:<10}  {row['not_after']}"
-            )
+            click.echo(f"{row.serial}  {row.board_uid}  {row.status:<10}  {row.not_after}")
 
 
 @audit.command()
@@ -78,15 +76,15 @@ def show(ctx: click.Context, ident: str, as_json: bool) -> None:
         history = board_history(db, ident)
     if history.empty:
         raise click.ClickException(
-            f"nothing recorded for {ident!r}: give a board id or a certificate serial (hex)"
+            f"nothing recorded for {quoted(ident)}: give a board id or a certificate serial (hex)"
         )
     if as_json:
-        click.echo(json.dumps(asdict(history)))
+        click.echo(json.dumps(history.as_dict()))
         return
     click.echo(f"board {history.board}")
     for c in history.certificates:
-        link = f" -> {c['superseded_by']}" if c.get("superseded_by") else ""
-        click.echo(f"  certificate {c['serial']} {c['status']}{link}")
+        link = f" -> {c.superseded_by}" if c.superseded_by else ""
+        click.echo(f"  certificate {c.serial} {c.status}{link}")
     for e in history.events:
         reason = f" {e['code']}: {e['text']}" if e["code"] else ""
         click.echo(f"  {e['seq']:>6} {e['at']} {e['kind']}{reason}")

@@ -22,7 +22,8 @@ from station.commands.loaders import (
 from station.commands.options import ca_days_option, json_option, key_type_option, pkcs11_option
 from station.commands.passphrases import ca_key_secrets, root_passphrase
 from station.config import StationConfig, parse_config
-from station.config_template import set_ca_key
+from station.config_edit import with_table_keys
+from station.errors import StationError
 from station.files import replace_file
 from station.pki import ca_store
 from station.pki.aws import verification_certificate
@@ -46,28 +47,49 @@ def _paths(config: StationConfig, key: KeyRef | None = None) -> ca_store.Interme
     )
 
 
-def _point_config_at(config: StationConfig, uri: Pkcs11Uri, secrets: KeySecrets) -> None:
-    """Make station.toml name the token key (and the module used, if nothing names one yet)."""
+def _config_for_token(config: StationConfig, uri: Pkcs11Uri, secrets: KeySecrets) -> str:
+    """station.toml naming the token key (and the module used, if nothing names one yet), with
+    everything else as it was. Made and checked before the key exists, so a station.toml that
+    cannot be edited stops the command while nothing has changed yet."""
     path = config.home.config
-    text = set_ca_key(path.read_text(encoding="utf-8"), "intermediate_key", str(uri))
+    values = {"intermediate_key": str(uri)}
     if uri.module_path is None and not config.ca.pkcs11_module and secrets.module:
-        text = set_ca_key(text, "pkcs11_module", secrets.module)
+        values["pkcs11_module"] = secrets.module
+    text = with_table_keys(path.read_text(encoding="utf-8"), "ca", values, path)
     parse_config(tomllib.loads(text), config.home, str(path))  # never write a broken file
-    replace_file(path, text.encode("utf-8"))
+    return text
+
+
+def _write_config(config: StationConfig, text: str, uri: Pkcs11Uri) -> None:
+    """Replace station.toml (atomically: the old one stays whole if this fails)."""
+    path = config.home.config
+    try:
+        replace_file(path, text.encode("utf-8"))
+    except OSError as e:
+        raise StationError(
+            f"the intermediate key {uri} is on the token and recorded in the audit database, "
+            f"but {path} could not be updated ({e.strerror or e}); set [ca] intermediate_key = "
+            f'"{uri}" there by hand'
+        ) from e
 
 
 def _key_ref(config: StationConfig, uri: Pkcs11Uri | None) -> KeyRef:
     return uri if uri is not None else config.ca.intermediate_key
 
 
-def _record(config: StationConfig, kind: str, cert: x509.Certificate) -> None:
+def _record(
+    config: StationConfig, kind: str, cert: x509.Certificate, key: KeyRef | None = None
+) -> None:
+    data = {"sha256": cert.fingerprint(_SHA256).hex()}
+    if isinstance(key, Pkcs11Uri):
+        data["key"] = str(key)
     with open_audit(config) as audit:
         audit.record_event(
             NewEvent(
                 kind,
                 serial=serial_hex(cert.serial_number),
                 text=cert.subject.rfc4514_string(),
-                data={"sha256": cert.fingerprint(_SHA256).hex()},
+                data=data,
             ),
             event_context(config),
             utc_now(),
@@ -129,6 +151,9 @@ def create_intermediate(
     key = load_private_key(root_key, root_passphrase())
     ref = _key_ref(config, pkcs11_uri)
     secrets = ca_key_secrets(ref, config.ca.pkcs11_module, new=True)
+    # Order: the new station.toml is made and checked first, then the key and certificate, then
+    # the audit event; station.toml is replaced last, so any failure leaves the old one whole.
+    new_config = None if pkcs11_uri is None else _config_for_token(config, pkcs11_uri, secrets)
     cert = ca_store.create_intermediate(
         _paths(config, ref),
         root,
@@ -140,9 +165,9 @@ def create_intermediate(
         secrets,
         utc_now(),
     )
-    if pkcs11_uri is not None:
-        _point_config_at(config, pkcs11_uri, secrets)
-    _record(config, "CA_INTERMEDIATE_CREATED", cert)
+    _record(config, "CA_INTERMEDIATE_CREATED", cert, ref)
+    if pkcs11_uri is not None and new_config is not None:
+        _write_config(config, new_config, pkcs11_uri)
     click.echo(
         f"Intermediate CA {cert.subject.rfc4514_string()} written to {config.ca.intermediate_cert}"
     )
@@ -166,9 +191,10 @@ def intermediate_csr(
     paths = _paths(config, ref)
     new = isinstance(ref, Path) and not ref.exists()
     secrets = ca_key_secrets(ref, config.ca.pkcs11_module, new=new)
+    new_config = None if pkcs11_uri is None else _config_for_token(config, pkcs11_uri, secrets)
     csr = ca_store.intermediate_csr(paths, config.station.org, config.station.id, key_type, secrets)
-    if pkcs11_uri is not None:
-        _point_config_at(config, pkcs11_uri, secrets)
+    if pkcs11_uri is not None and new_config is not None:
+        _write_config(config, new_config, pkcs11_uri)
     if out:
         replace_file(out, csr.public_bytes(serialization.Encoding.PEM))
     click.echo(f"Intermediate CSR written to {out or paths.csr}")

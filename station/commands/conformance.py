@@ -20,7 +20,9 @@ from station.commands.options import baud_option, json_option, timeout_option
 def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
     """Check a board's firmware against the protocol (SPEC.md): every message and status code,
     chunking within its mtu, NAK of damaged frames, replay of a repeated sequence number, BUSY
-    keep-alives, console output between frames, LOCK.
+    keep-alives, console output between frames, LOCK, and the limits the station checks right
+    after HELLO (HELLO within the mtu, the uid alphabet, the chain storage). A case whose
+    prerequisite failed is reported "not run".
 
     DESTRUCTIVE: the suite generates a key pair on the board, writes a throwaway certificate
     chain and LOCKS the board for good. Run it on a blank development board, never on one
@@ -28,7 +30,8 @@ def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
 
     def show(result: CaseResult) -> None:
         if not as_json:
-            click.echo(f"  {'ok  ' if result.passed else 'FAIL'} {result.name:<16} {result.detail}")
+            mark = {"passed": "ok  ", "failed": "FAIL"}.get(result.status, "skip")
+            click.echo(f"  {mark} {result.name:<18} {result.detail}")
 
     if not as_json:
         click.echo(f"conformance of the board on {url} (destructive: keys and locks it)")
@@ -40,6 +43,8 @@ def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
         click.echo(json.dumps(report.as_dict()))
     else:
         verdict = "PASS" if report.passed else f"FAIL ({', '.join(report.failed)})"
+        if report.not_run:
+            verdict += f"; not run: {', '.join(report.not_run)}"
         click.echo(f"conformance {verdict}: {len(report.results)} cases")
     sys.exit(0 if report.passed else 1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import click
@@ -10,8 +11,10 @@ from station.audit import AuditDB, EventContext
 from station.commands.passphrases import audit_passphrase, ca_key_secrets
 from station.config import StationConfig, load_config
 from station.context import CliContext
+from station.disk import MIB, DiskFull, SpaceGuard, is_disk_full
 from station.engine.station import StationContext
 from station.home import StationHome
+from station.logbook import Logbook
 from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create
 from station.pki.ca import load_certificate
 from station.pki.keys import CaPrivateKey, load_ca_key
@@ -45,6 +48,11 @@ def config_of(ctx: click.Context) -> StationConfig:
 def open_audit(config: StationConfig) -> AuditDB:
     """The station's audit database."""
     return AuditDB.open(config.home.audit_db)
+
+
+def open_audit_readonly(config: StationConfig) -> AuditDB:
+    """The station's audit database, to read only (works on a full disk)."""
+    return AuditDB.open_readonly(config.home.audit_db)
 
 
 def event_context(config: StationConfig, operator: str | None = None) -> EventContext:
@@ -81,6 +89,20 @@ def open_audit_signer(config: StationConfig, now: datetime) -> tuple[AuditSigner
     return load_or_create(files, audit_passphrase(), lambda: open_ca_key(config), now)
 
 
+def space_guard(config: StationConfig) -> SpaceGuard:
+    """The free-space check run before each cycle ([station] min_free_mib)."""
+    return SpaceGuard(config.home.root, config.station.min_free_mib * MIB)
+
+
+def disk_full_note(config: StationConfig, logbook: Logbook, failures: Iterable[str]) -> str | None:
+    """The line to print after a run when the station's disk filled up: a cycle stopped on it
+    (``failures`` are the runs' failure codes) or the station log could not be written."""
+    log_full = logbook.error is not None and is_disk_full(logbook.error, config.home.root)
+    if log_full or DiskFull.code in failures:
+        return str(DiskFull(config.home.root))
+    return None
+
+
 def station_context(
     config: StationConfig, audit: AuditDB, signer: DeviceSigner, *, timeout: float = 2.0
 ) -> StationContext:
@@ -92,4 +114,5 @@ def station_context(
         profile=DeviceProfile.from_config(config),
         audit=audit,
         request_timeout=timeout,
+        space=space_guard(config),
     )

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from station.phrasing import quoted
 from station.pki.keys import KeySpec
 from station.pki.pkcs11_uri import Pkcs11Uri, UriError, parse_key_uri
 
@@ -35,7 +36,9 @@ class TimeType(_TimeParamType):
         try:
             at = datetime.fromisoformat(str(value).strip().replace("Z", "+00:00"))
         except ValueError:
-            self.fail(f"{value!r} is not an ISO 8601 time such as 2025-03-01T06:00", param, ctx)
+            self.fail(
+                f"{quoted(value)} is not an ISO 8601 time such as 2025-03-01T06:00", param, ctx
+            )
         return at if at.tzinfo else at.astimezone()  # no zone given: the station's local time
 
 

@@ -7,12 +7,20 @@ import sys
 
 import click
 
-from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.commands.loaders import (
+    config_of,
+    disk_full_note,
+    open_audit,
+    open_signer,
+    operator_option,
+    space_guard,
+)
 from station.commands.options import json_option, timeout_option
-from station.engine.events import CycleResult
+from station.engine.events import CycleResult, Outcome
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
+from station.phrasing import quoted
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 
@@ -22,13 +30,18 @@ def _expect_ids(values: tuple[str, ...]) -> dict[str, str]:
     for value in values:
         port, sep, uid = value.rpartition("=")
         if not sep or not port or not uid:
-            raise click.BadParameter(f"{value!r}: use PORT=ID", param_hint="--expect-id")
+            raise click.BadParameter(f"{quoted(value)}: use PORT=ID", param_hint="--expect-id")
         out[port] = uid
     return out
 
 
 def _line(result: CycleResult) -> str:
     board = result.board_uid or "?"
+    if result.outcome is Outcome.ALREADY_PROVISIONED:
+        return (
+            f"ALREADY PROVISIONED slot {result.slot} {result.port} {board}: {result.note}; "
+            "it is good, nothing was changed"
+        )
     if result.failure is None:
         note = f" ({result.note})" if result.note else ""
         return (
@@ -44,8 +57,12 @@ def _record(result: CycleResult) -> dict[str, object]:
         "slot": result.slot,
         "port": result.port,
         "board": result.board_uid,
+        "outcome": result.outcome.value,
         "passed": result.passed,
         "serial": result.serial,
+        "provisioned_at": None
+        if result.provisioned_at is None
+        else result.provisioned_at.isoformat(),
         "elapsed": round(result.elapsed, 3),
         "note": result.note,
         "failure": None
@@ -82,7 +99,8 @@ def provision(
     timeout: float,
     as_json: bool,
 ) -> None:
-    """Provision the boards on the given ports, all at once; exit 0 only if all passed."""
+    """Provision the boards on the given ports, all at once; exit 0 only if every board passed
+    or was already provisioned (locked with the certificate recorded for it)."""
     if not operator:
         raise click.UsageError("--operator (or STATION_OPERATOR) is required")
     config = config_of(ctx)
@@ -90,7 +108,7 @@ def provision(
     with open_audit(config) as audit:
         for row in audit.undelivered():
             click.echo(
-                f"note: certificate {row['serial']} for board {row['board_uid']} was issued but "
+                f"note: certificate {row.serial} for board {row.board_uid} was issued but "
                 "never confirmed delivered; it is delivered or revoked when that board returns",
                 err=True,
             )
@@ -101,6 +119,7 @@ def provision(
             profile=DeviceProfile.from_config(config),
             audit=audit,
             request_timeout=timeout,
+            space=space_guard(config),
         )
         logbook = Logbook(config.home.log_file, config.station.id)
         try:
@@ -114,9 +133,13 @@ def provision(
             )
         finally:
             logbook.close()
-    for result in results:
-        click.echo(json.dumps(_record(result)) if as_json else _line(result))
-    sys.exit(0 if all(r.passed for r in results) else 1)
+        # Every result is printed before anything else can fail (closing files on a full disk).
+        for result in results:
+            click.echo(json.dumps(_record(result)) if as_json else _line(result))
+    note = disk_full_note(config, logbook, (r.failure.code for r in results if r.failure))
+    if note is not None:
+        click.echo(f"error: {note}", err=True)
+    sys.exit(0 if all(r.good for r in results) else 1)
 
 
 COMMANDS = (provision,)

@@ -17,6 +17,7 @@ from station.commands.loaders import (
     operator_option,
 )
 from station.files import replace_file
+from station.phrasing import quoted
 from station.pki.ca import load_certificate
 from station.pki.crl import REASONS, RevokedEntry, build_crl
 from station.pki.errors import PkiError
@@ -40,7 +41,7 @@ def revoke(ctx: click.Context, serial: str, reason: str, operator: str | None) -
     try:
         number = parse_serial(serial)
     except ValueError as e:
-        raise PkiError(f"{serial!r} is not a hex serial number ({e})") from e
+        raise PkiError(f"{quoted(serial)} is not a hex serial number ({e})") from e
     with open_audit(config) as audit:
         audit.revoke(serial_hex(number), reason, utc_now(), event_context(config, operator))
     click.echo(f"Revoked {serial_hex(number)} ({reason}); publish with `station crl`.")

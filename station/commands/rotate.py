@@ -14,9 +14,15 @@ import sys
 import click
 
 from device_protocol import Link, LinkError
-from station.commands.loaders import config_of, open_audit, open_signer, operator_option
+from station.commands.loaders import (
+    config_of,
+    open_audit,
+    open_signer,
+    operator_option,
+    space_guard,
+)
 from station.commands.options import json_option, timeout_option
-from station.engine.cycle import ACTIVE, Cycle, CycleOptions
+from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
 from station.errors import StationError
 from station.pki.policy import CsrPolicy
@@ -59,7 +65,7 @@ def rotate(
         raise RotateError(f"{e}; check the port and that the board is powered") from e
     signer = open_signer(config)
     with open_audit(config) as audit:
-        old = next((c for c in audit.board_certificates(uid) if c["status"] in ACTIVE), None)
+        old = next((c for c in audit.board_certificates(uid) if c.status.active), None)
         if old is None:
             raise RotateError(
                 f"board {uid} on {url} has no current certificate from this station: provision "
@@ -73,16 +79,17 @@ def rotate(
             audit=audit,
             revoke_superseded=not keep_old_valid,
             request_timeout=timeout,
+            space=space_guard(config),
         )
         options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
         result = Cycle(station, "rotate", url, options).run()
-        after = audit.certificate(old["serial"])
+        after = audit.certificate(old.serial)
     record = {
         "port": url,
         "board": uid,
         "passed": result.passed,
-        "old_serial": old["serial"],
-        "old_status": after["status"] if after else None,
+        "old_serial": old.serial,
+        "old_status": after.status.value if after else None,
         "new_serial": result.serial if result.passed else None,
         "error": result.failure.message if result.failure else None,
     }
@@ -92,7 +99,7 @@ def rotate(
         click.echo(f"FAIL rotate {uid} on {url}: {result.failure.message}")
     else:
         click.echo(
-            f"ROTATED {uid}: certificate {old['serial']} is now {record['old_status']}, "
+            f"ROTATED {uid}: certificate {old.serial} is now {record['old_status']}, "
             f"superseded by {result.serial}. Publish the CRL with `station crl`."
         )
     sys.exit(0 if result.passed else 1)

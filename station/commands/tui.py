@@ -10,6 +10,7 @@ import click
 
 from station.commands.loaders import (
     config_of,
+    disk_full_note,
     open_audit,
     open_audit_signer,
     open_signer,
@@ -69,6 +70,9 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
             StationApp(setup, operator=operator).run()
     finally:
         logbook.close()
+    note = disk_full_note(config, logbook, ())
+    if note is not None:
+        click.echo(f"error: {note}", err=True)
 
 
 COMMANDS = (tui,)

@@ -3,7 +3,11 @@
 Order of durability: a certificate is recorded ISSUED before its first byte goes to the board;
 DELIVERED, VERIFIED and LOCKED follow each step the board confirmed. A cycle interrupted at any
 point is resumed on the board's return: the board's own state (its key, its chain, its lock)
-says how far it got, and the audit record says what was issued.
+says how far it got, and the audit record says what was issued. A certificate issued but not on
+the board when it returns (a new key, another chain, a blank or locked board) is an orphan: it
+is revoked (cessation-of-operation), once, and the board starts afresh with nothing to
+supersede. A board that returns locked with the certificate recorded as locked proves it still
+holds the key and is reported ALREADY PROVISIONED; nothing is written but the check's events.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from typing import Any
 from cryptography import x509
 
 from device_protocol import messages as m
+from device_protocol.errors import DeviceError
 from device_protocol.link import Link
 from device_protocol.signatures import verify_sha256
-from station.audit import EventContext, NewEvent
+from station.audit import CertificateRecord, CertificateStatus, EventContext, NewEvent
 from station.engine.events import (
     ConsoleText,
     CycleResult,
@@ -29,7 +34,9 @@ from station.engine.events import (
     StepProgress,
     StepStarted,
 )
-from station.engine.failures import IdentityMismatch, ReadbackMismatch, classify
+from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMismatch, classify
+from station.engine.hello_check import check_hello, pick_key_type
+from station.engine.resume import Resumed, locked_board_reason
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
@@ -37,7 +44,6 @@ from station.pki.profile import BoardIdentity
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
-ACTIVE = ("issued", "delivered", "verified", "locked")
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,7 @@ class Cycle:
         self._uid: str | None = None
         self._serial: str | None = None
         self._note = ""
+        self._provisioned_at: datetime | None = None
         self._deferred: list[Write] = []
 
     # ---- plumbing ----------------------------------------------------------------------------
@@ -80,7 +87,7 @@ class Cycle:
         return EventContext(
             station_id=self.station.station_id,
             operator=self.options.operator,
-            slot=int(self.slot) if self.slot.isdigit() else None,
+            slot=self.slot,
             port=self.port,
         )
 
@@ -90,7 +97,7 @@ class Cycle:
         ctx, at = self._ctx, _now()
         return lambda: self.station.audit.record_event(event, ctx, at)
 
-    def _advance(self, serial: str, status: str) -> Write:
+    def _advance(self, serial: str, status: CertificateStatus) -> Write:
         ctx, at = self._ctx, _now()
         return lambda: self.station.audit.advance(serial, status, ctx, at)
 
@@ -130,6 +137,8 @@ class Cycle:
         )
         failure = None
         try:
+            if self.station.space is not None:
+                self.station.space.check()  # before the port is even opened
             with link:
                 self._cycle(link)
         except Exception as error:  # every outcome becomes a result and an audit event
@@ -153,6 +162,7 @@ class Cycle:
             self._serial,
             time.monotonic() - self._start,
             self._note,
+            self._provisioned_at if failure is None else None,
         )
         self.listener(result)
         return result
@@ -172,69 +182,106 @@ class Cycle:
         self._later(
             self._event("STARTED", data={"state": info.state.value, "firmware": info.firmware})
         )
-        audit = self.station.audit
-        active = next(
-            (c for c in audit.board_certificates(info.uid) if c["status"] in ACTIVE), None
+        refusal = check_hello(
+            info,
+            profile=self.station.profile,
+            key_preference=self.station.key_preference,
+            issuer=self.station.signer.issuer_cert,
         )
-        if active is not None and self._resume(link, info, active):
-            return
+        if refusal is not None:  # before KEYGEN: no key made, no certificate issued
+            raise BoardRefused(refusal.code, refusal.message)
+        audit = self.station.audit
+        active = next((c for c in audit.board_certificates(info.uid) if c.status.active), None)
+        held: bytes | None = None
+        if active is not None:
+            resumed, held = self._resume(link, info, active)
+            if resumed in (Resumed.FINISHED, Resumed.ALREADY_PROVISIONED):
+                return
+            if resumed is Resumed.ORPHAN_REVOKED:
+                active = None  # revoked, never on a board: nothing for a new one to supersede
         if info.state is m.BoardState.LOCKED:
-            raise IdentityMismatch(
-                "identity.locked",
-                f"board {info.uid} is locked and refuses a new key; it was provisioned "
-                "before: erase it before re-provisioning",
-            )
-        if active is not None and active["status"] != "issued" and not self.options.reprovision:
+            if held is None:
+                held = self._read_held(link)
+            records = audit.board_certificates(info.uid)  # as they are now, after any orphan
+            raise IdentityMismatch("identity.locked", locked_board_reason(info.uid, held, records))
+        if active is not None and not self.options.reprovision:
             raise IdentityMismatch(
                 "identity.already-provisioned",
-                f"board {info.uid} was provisioned before (certificate {active['serial']}, "
-                f"{active['status']}); re-provision it only if that is intended",
+                f"board {info.uid} was provisioned before (certificate {active.serial}, "
+                f"{active.status}); re-provision it only if that is intended",
             )
         self._fresh(link, info, board, active)
 
-    def _resume(self, link: Link, info: m.HelloInfo, active: dict[str, Any]) -> bool:
-        """Finish an interrupted cycle for ``active``; False when the board does not hold it."""
-        chain = self._chain_pem(active["pem"])
+    def _resume(
+        self, link: Link, info: m.HelloInfo, active: CertificateRecord
+    ) -> tuple[Resumed, bytes | None]:
+        """Decide what becomes of ``active``, the board's current certificate, from what the
+        board holds; finish its interrupted cycle if there is one. Returns the decision and
+        the chain the board returned, if it was read."""
+        issued = active.status is CertificateStatus.ISSUED
+        chain = self._chain_pem(active.pem)
         if info.state in (m.BoardState.CERTIFIED, m.BoardState.LOCKED):
             self._enter(Step.READBACK)
-            if link.get_cert() != chain:
-                if active["status"] == "issued":
+            held = link.get_cert()
+            if held != chain:
+                if issued:
                     self._revoke_orphan(active, "the board holds another certificate")
-                return False
-            self._serial = active["serial"]
-            status = active["status"]
-            if status == "issued":
-                self._later(self._advance(active["serial"], "delivered"))
-                status = "delivered"
-            if status == "locked":
-                if not self.options.reprovision:
-                    raise IdentityMismatch(
-                        "identity.already-provisioned",
-                        f"board {info.uid} is already provisioned and locked (certificate "
-                        f"{active['serial']}); nothing to do",
-                    )
-                return False
-            self._note = "resumed an interrupted cycle"
+                    return Resumed.ORPHAN_REVOKED, held
+                return Resumed.STILL_CURRENT, held
+            self._serial = active.serial
             locked = info.state is m.BoardState.LOCKED
-            self._finish(link, active["pem"], chain, status, already_locked=locked)
-            return True
-        if active["status"] != "issued" or info.state is not m.BoardState.KEYED:
-            if active["status"] == "issued":
-                self._revoke_orphan(active, f"the board came back {info.state.value}")
-            return False
+            if active.status is CertificateStatus.LOCKED:
+                if not locked or self.options.reprovision:
+                    return Resumed.STILL_CURRENT, held
+                self._already_provisioned(link, active)
+                return Resumed.ALREADY_PROVISIONED, held
+            status = active.status
+            if issued:
+                self._later(self._advance(active.serial, CertificateStatus.DELIVERED))
+                status = CertificateStatus.DELIVERED
+            self._note = "resumed an interrupted cycle"
+            self._finish(link, active.pem, chain, status, already_locked=locked)
+            return Resumed.FINISHED, held
+        if not issued:
+            return Resumed.STILL_CURRENT, None
+        if info.state is not m.BoardState.KEYED:
+            self._revoke_orphan(active, f"the board came back {info.state.value}")
+            return Resumed.ORPHAN_REVOKED, None
         # Issued, never confirmed delivered; the board still has a key: is it the same key?
         self._enter(Step.CSR)
         csr = x509.load_der_x509_csr(link.get_csr())
-        if spki_sha256(csr.public_key()) != active["spki_sha256"]:
+        if spki_sha256(csr.public_key()) != active.spki_sha256:
             self._revoke_orphan(active, "the board has a new key pair")
-            return False
-        self._serial = active["serial"]
+            return Resumed.ORPHAN_REVOKED, None
+        self._serial = active.serial
         self._note = "delivered a certificate issued before an interruption"
-        self._deliver(link, active["pem"], chain)
-        return True
+        self._deliver(link, active.pem, chain)
+        return Resumed.FINISHED, None
+
+    def _already_provisioned(self, link: Link, active: CertificateRecord) -> None:
+        """The board is locked with ``active``, recorded as locked: it must still prove it holds
+        the certified key (a fresh challenge); then the cycle ends with no change."""
+        self._prove(link, active.pem)
+        since = self.station.audit.status_since(active.serial)
+        self._provisioned_at = since or datetime.fromisoformat(active.not_before)
+        self._note = (
+            f"already provisioned: certificate {active.serial}, locked "
+            f"{self._provisioned_at:%Y-%m-%d %H:%M} UTC"
+        )
+        self._durably(
+            self._event(
+                "ALREADY_PROVISIONED",
+                text=self._note,
+                data={"locked_at": self._provisioned_at.isoformat()},
+            )
+        )
 
     def _fresh(
-        self, link: Link, info: m.HelloInfo, board: BoardIdentity, previous: dict[str, Any] | None
+        self,
+        link: Link,
+        info: m.HelloInfo,
+        board: BoardIdentity,
+        previous: CertificateRecord | None,
     ) -> None:
         station = self.station
         self._enter(Step.KEYGEN)
@@ -257,7 +304,7 @@ class Cycle:
         if previous is not None:
             writes.append(
                 lambda: station.audit.supersede(
-                    previous["serial"],
+                    previous.serial,
                     issued.serial_hex,
                     ctx,
                     at,
@@ -275,18 +322,29 @@ class Cycle:
             link.put_cert(chain)
         except Exception as error:
             status = getattr(error, "status", None)
-            if status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
+            if status in (
+                m.Status.STORAGE_FAILED,
+                m.Status.DIGEST_MISMATCH,
+                m.Status.LOCKED,
+                m.Status.TOO_LARGE,
+            ):
                 # The board says the chain is not stored: the certificate never went out.
                 serial, ctx, at = self._serial, self._ctx, _now()
                 self._durably(
                     lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx)
                 )
             raise
-        self._later(self._advance(self._serial, "delivered"))
-        self._finish(link, pem, chain, "delivered", already_locked=False)
+        self._later(self._advance(self._serial, CertificateStatus.DELIVERED))
+        self._finish(link, pem, chain, CertificateStatus.DELIVERED, already_locked=False)
 
     def _finish(
-        self, link: Link, pem: str, chain: bytes, status: str, *, already_locked: bool
+        self,
+        link: Link,
+        pem: str,
+        chain: bytes,
+        status: CertificateStatus,
+        *,
+        already_locked: bool,
     ) -> None:
         """Read back, prove possession, lock; ``status`` is the certificate's as recorded."""
         assert self._serial is not None
@@ -296,6 +354,16 @@ class Cycle:
                 "readback.mismatch",
                 "the certificate chain read back differs from the one written; retry",
             )
+        self._prove(link, pem)
+        if status is CertificateStatus.DELIVERED:
+            self._later(self._advance(self._serial, CertificateStatus.VERIFIED))
+        self._enter(Step.LOCK)
+        if not already_locked:
+            link.lock()
+        self._durably(self._advance(self._serial, CertificateStatus.LOCKED))
+
+    def _prove(self, link: Link, pem: str) -> None:
+        """SIGN over a fresh random challenge; the signature must verify with ``pem``'s key."""
         self._enter(Step.PROVE)
         cert = x509.load_pem_x509_certificate(pem.encode())
         challenge = secrets.token_bytes(32)
@@ -305,30 +373,32 @@ class Cycle:
                 "possession.failed",
                 "the board could not prove it holds the certified key; set it aside for repair",
             )
-        if status == "delivered":
-            self._later(self._advance(self._serial, "verified"))
-        self._enter(Step.LOCK)
-        if not already_locked:
-            link.lock()
-        self._durably(self._advance(self._serial, "locked"))
 
     # ---- helpers -----------------------------------------------------------------------------
 
     def _key_type(self, info: m.HelloInfo) -> str:
-        for key_type in self.station.key_preference:
-            if key_type in info.key_types:
-                return key_type
+        key_type = pick_key_type(info, self.station.key_preference)
+        if key_type is not None:
+            return key_type
         raise IdentityMismatch(
             "identity.no-common-key-type",
             f"board {info.uid} offers key types {', '.join(info.key_types) or 'none'}, none of "
             "which the station is set to use; check the jig's key setting",
         )
 
+    def _read_held(self, link: Link) -> bytes | None:
+        """The chain a locked board holds, to say why it fails; None if it has none to give."""
+        self._enter(Step.READBACK)
+        try:
+            return link.get_cert()
+        except DeviceError:
+            return None
+
     def _chain_pem(self, pem: str) -> bytes:
         return (pem + self.station.signer.issuer_pem).encode("ascii")
 
-    def _revoke_orphan(self, active: dict[str, Any], why: str) -> None:
-        serial, ctx, at = active["serial"], self._ctx, _now()
+    def _revoke_orphan(self, active: CertificateRecord, why: str) -> None:
+        serial, ctx, at = active.serial, self._ctx, _now()
         self._durably(
             lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx),
             self._event("ORPHAN_REVOKED", serial=serial, text=f"never delivered: {why}"),

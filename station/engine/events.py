@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 
 class Step(enum.StrEnum):
@@ -28,6 +29,14 @@ class FailureKind(enum.StrEnum):
     POLICY = "policy-rejection"
     IDENTITY = "identity-mismatch"
     STATION = "station-error"
+
+
+class Outcome(enum.StrEnum):
+    """How a cycle ended."""
+
+    PASSED = "passed"  # the board was provisioned (or an interrupted cycle finished)
+    ALREADY_PROVISIONED = "already-provisioned"  # locked with our recorded certificate: no change
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -70,9 +79,26 @@ class CycleResult:
     serial: str | None
     elapsed: float
     note: str = ""  # e.g. "resumed after an interrupted cycle"
+    #: Set when the board came back locked with the certificate recorded as locked for it (and
+    #: proved it holds the key): when that certificate was locked. Nothing was changed.
+    provisioned_at: datetime | None = None
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.failure is not None:
+            return Outcome.FAILED
+        if self.provisioned_at is not None:
+            return Outcome.ALREADY_PROVISIONED
+        return Outcome.PASSED
 
     @property
     def passed(self) -> bool:
+        """Provisioned by this cycle (not: already provisioned before it, or failed)."""
+        return self.outcome is Outcome.PASSED
+
+    @property
+    def good(self) -> bool:
+        """The board leaves the jig provisioned: it passed, or was already provisioned."""
         return self.failure is None
 
 

@@ -9,6 +9,7 @@ from dataclasses import replace
 
 from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.messages import Status
+from station.disk import DiskSpaceError
 from station.engine.events import Failure, FailureKind, Step
 from station.errors import StationError
 from station.pki.errors import PolicyRejection
@@ -16,6 +17,15 @@ from station.pki.errors import PolicyRejection
 
 class IdentityMismatch(StationError):
     """The board is not the one expected (label cross-check, or already provisioned)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BoardRefused(StationError):
+    """Right after HELLO: the board breaks a limit of SPEC.md the station needs (its uid, its
+    chain storage); refused before KEYGEN."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -36,6 +46,8 @@ _BOARD_ADVICE = {
     Status.LOCKED: "it is locked: it was provisioned before; erase it before re-provisioning",
     Status.UNSUPPORTED_KEY: "it does not support the key type: check the jig's key setting",
     Status.DIGEST_MISMATCH: "the chain arrived damaged: retry; if it repeats, check the cable",
+    Status.TOO_LARGE: "the certificate chain is larger than the board's chain storage: retrying "
+    "will not help; report the board's firmware version to the firmware team (SPEC.md 7.1 store)",
 }
 
 
@@ -77,11 +89,16 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             f"{where} stopped answering during {name}: reseat it and retry.",
         )
     if isinstance(error, Disconnected):
+        gone = (
+            f"left the line while answering {error.request} ({error.reason})"
+            if error.request
+            else f"dropped off the line during {name} ({error.detail})"
+        )
         return Failure(
             FailureKind.NOT_RESPONDING,
             step,
             f"disconnected.{name}",
-            f"{where} dropped off the line during {name} ({error.detail}): reseat it and retry.",
+            f"{where} {gone}: reseat it and retry.",
         )
     if isinstance(error, DeviceError):
         advice = _BOARD_ADVICE.get(
@@ -111,9 +128,19 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             f"{where} sent a CSR the station refuses ({error.message}); set the board aside "
             "and report it to the firmware team.",
         )
+    if isinstance(error, BoardRefused):
+        return Failure(FailureKind.POLICY, step, error.code, f"{where}: {error}.")
     if isinstance(error, IdentityMismatch | ReadbackMismatch):
         kind = FailureKind.IDENTITY if isinstance(error, IdentityMismatch) else FailureKind.PROTOCOL
         return Failure(kind, step, error.code, f"{where}: {error}")
+    if isinstance(error, DiskSpaceError):
+        return Failure(
+            FailureKind.STATION,
+            step,
+            error.code,
+            f"Slot {slot} stopped at {name}: {error}; a board whose cycle was interrupted "
+            "resumes when it is put back.",
+        )
     if isinstance(error, StationError):
         return Failure(
             FailureKind.STATION,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from station.audit import AuditDB
+from station.disk import SpaceGuard
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
@@ -25,3 +26,5 @@ class StationContext:
     revoke_superseded: bool = True
     request_timeout: float = 2.0
     retries: int = 3
+    #: Checked before each cycle: no cycle starts below the free-space minimum. None: no check.
+    space: SpaceGuard | None = None

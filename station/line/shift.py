@@ -7,15 +7,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
-from station.engine.events import CycleResult
+from station.engine.events import CycleResult, Outcome
 
 
 @dataclass(frozen=True)
 class ShiftStats:
-    """Counts every finished cycle (a retried board counts once per attempt)."""
+    """Counts every finished cycle (a retried board counts once per attempt). A board found
+    already provisioned is counted apart: it is neither this shift's pass nor a failure."""
 
     passed: int = 0
     failed: int = 0
+    already: int = 0
     pass_times: tuple[float, ...] = ()
     failures: tuple[tuple[str, int], ...] = ()  # (code, count), most frequent first
 
@@ -33,6 +35,8 @@ class ShiftStats:
 
     def record(self, result: CycleResult) -> ShiftStats:
         """These figures with one more finished cycle."""
+        if result.outcome is Outcome.ALREADY_PROVISIONED:
+            return replace(self, already=self.already + 1)
         if result.failure is None:
             return replace(
                 self, passed=self.passed + 1, pass_times=(*self.pass_times, result.elapsed)
@@ -72,6 +76,8 @@ class ShiftSummary:
             f"Cycles {s.cycles}: passed {s.passed}, failed {s.failed}, yield {format_yield(s)}",
             f"Median cycle time (passed boards): {format_median(s)}",
         ]
+        if s.already:
+            out.append(f"Already provisioned (checked, not counted): {s.already}")
         out += [f"  {count} x {code}" for code, count in s.failures]
         return out
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, replace
 
-from station.engine.events import CycleResult, EngineEvent, Failure, Step, StepProgress, StepStarted
+from station.engine.events import (
+    CycleResult,
+    EngineEvent,
+    Failure,
+    Outcome,
+    Step,
+    StepProgress,
+    StepStarted,
+)
 
 ALREADY_PROVISIONED = "identity.already-provisioned"
 
@@ -15,7 +23,16 @@ class Phase(enum.StrEnum):
     READY = "ready"  # a board answered HELLO; waiting for the operator (start key or label)
     RUNNING = "running"
     PASSED = "passed"
+    ALREADY = "already"  # provisioned before, checked and left as it was: neither pass nor fail
     FAILED = "failed"
+
+
+#: The phase a finished cycle leaves its slot in.
+_VERDICT = {
+    Outcome.PASSED: Phase.PASSED,
+    Outcome.ALREADY_PROVISIONED: Phase.ALREADY,
+    Outcome.FAILED: Phase.FAILED,
+}
 
 
 @dataclass(frozen=True)
@@ -75,7 +92,7 @@ def arrived(status: SlotStatus, seen: BoardSeen) -> SlotStatus:
 
 def vacated(status: SlotStatus, vacant: SlotVacant) -> SlotStatus:
     """The board left. A verdict stays on the card until the next board arrives."""
-    if status.phase in (Phase.PASSED, Phase.FAILED):
+    if status.phase in _VERDICT.values():
         return replace(status, present=False, port=vacant.port or status.port)
     return SlotStatus(status.name, vacant.port)
 
@@ -105,7 +122,7 @@ def apply(status: SlotStatus, event: EngineEvent) -> SlotStatus:
     if isinstance(event, CycleResult):
         return replace(
             status,
-            phase=Phase.PASSED if event.passed else Phase.FAILED,
+            phase=_VERDICT[event.outcome],
             board_uid=event.board_uid or status.board_uid,
             present=True,
             step=event.failure.step if event.failure else status.step,

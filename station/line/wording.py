@@ -37,6 +37,8 @@ def state_line(status: SlotStatus, now: float) -> str:
         return f"{step}  {took}"
     if status.phase is Phase.PASSED:
         return f"Passed in {took}" + (f" ({status.note})" if status.note else "")
+    if status.phase is Phase.ALREADY:
+        return f"Checked in {took}: {status.note}"
     if status.phase is Phase.FAILED and status.failure is not None:
         return f"Failed at {status.failure.step.name} after {took}"
     if status.phase is Phase.READY:
@@ -57,6 +59,10 @@ def next_action(status: SlotStatus, *, start: str = "auto", label_scan: bool = F
         return "Press S to start." if start == "key" else "Starting..."
     if phase is Phase.RUNNING:
         return "Wait; do not remove the board."
+    if phase is Phase.ALREADY:
+        if not status.present:
+            return "Board gone. Place the next board."
+        return "Nothing to do: it is good. Remove it and place the next one."
     if phase is Phase.PASSED:
         if not status.present:
             return "Board gone. Place the next board."

@@ -8,6 +8,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from station.phrasing import quoted
 from station.pki.ca import issuer_ski, require_key_matches
 from station.pki.errors import PkiError
 from station.pki.keys import CaPrivateKey
@@ -57,7 +58,7 @@ def verification_certificate(
     code = registration_code.strip()
     if not code or len(code) > 64 or not code.isalnum():
         raise PkiError(
-            f"registration code {registration_code!r} does not look like one; copy it from "
+            f"registration code {quoted(registration_code)} does not look like one; copy it from "
             "`aws iot get-registration-code`"
         )
     require_key_matches(issuer_cert, issuer_key.public_key(), "the station intermediate")

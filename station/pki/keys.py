@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from station.files import write_new_file
+from station.phrasing import quoted
 from station.pki.errors import CaKeyMissing, KeyFileError, PkiError, WrongPassphrase
 from station.pki.pkcs11_uri import Pkcs11Uri
 
@@ -54,7 +55,7 @@ class KeySpec:
         if kind == "rsa" and size.isdigit() and int(size) in (2048, 3072, 4096):
             return cls("rsa", bits=int(size))
         raise ValueError(
-            f"unknown key type {text!r}: use ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072 "
+            f"unknown key type {quoted(text)}: use ec-p256, ec-p384, ec-p521, rsa-2048, rsa-3072 "
             "or rsa-4096"
         )
 
@@ -75,12 +76,12 @@ def curve_label(curve: ec.EllipticCurve) -> str:
 
 
 def describe_public_key(key: object) -> str:
-    """A short human label: ``EC P-256``, ``RSA 2048``, or the key's class name."""
+    """A short human label: ``EC P-256``, ``RSA 2048``, else the algorithm (``Ed25519``)."""
     if isinstance(key, ec.EllipticCurvePublicKey):
         return f"EC {curve_label(key.curve)}"
     if isinstance(key, rsa.RSAPublicKey):
         return f"RSA {key.key_size}"
-    return type(key).__name__
+    return type(key).__name__.removesuffix("PublicKey")
 
 
 def spki_der(key: PublicKeyTypes) -> bytes:

@@ -6,6 +6,7 @@ database's, in production). The first failing check raises :class:`PolicyRejecti
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from station.config import StationConfig
+from station.phrasing import one_of, quoted
 from station.pki.csr_der import (
     EC_PUBLIC_KEY_OID,
     DerError,
@@ -113,7 +115,8 @@ def parse_csr(
     except _UNPARSABLE as e:
         raise PolicyRejection(
             "csr.unparsable",
-            f"not a PKCS#10 CSR in DER or PEM ({e}); check the board firmware's CSR encoding",
+            f"not a PKCS#10 CSR in DER or PEM ({_why_unparsable(e)}); check the board "
+            "firmware's CSR encoding",
         ) from e
     if extension_requests > 1:
         # `cryptography` reads only the first one: a CA request in another would go unseen.
@@ -141,6 +144,27 @@ def parse_csr(
     return CsrRequest(csr, der, public_key, board, thing_name, normalised)
 
 
+#: What the ASN.1 parser's error kinds mean, in words (its message is a Rust debug dump).
+_ASN1_PROBLEMS = {
+    "ShortData": "the data ends too early",
+    "ExtraData": "extra bytes after the request",
+    "UnexpectedTag": "an element of the wrong type",
+    "InvalidLength": "a bad length",
+    "InvalidValue": "an invalid value",
+    "InvalidTag": "an invalid tag",
+    "UnknownDefinedBy": "an unknown algorithm",
+}
+
+
+def _why_unparsable(e: Exception) -> str:
+    text = str(e)
+    if not text.startswith("error parsing asn1 value"):
+        return text
+    kind = re.search(r"kind: (\w+)", text)
+    problem = _ASN1_PROBLEMS.get(kind.group(1), "") if kind else ""
+    return f"malformed DER: {problem or 'not valid ASN.1'}"
+
+
 def check_key_type(req: CsrRequest, policy: CsrPolicy) -> None:
     """EC on an allowed curve, or RSA of an allowed size."""
     key = req.public_key
@@ -149,7 +173,7 @@ def check_key_type(req: CsrRequest, policy: CsrPolicy) -> None:
         if curve not in policy.ec_curves:
             raise PolicyRejection(
                 "key.curve_not_allowed",
-                f"EC curve {curve} is not allowed (allowed: {', '.join(policy.ec_curves)}); "
+                f"EC curve {curve} is not allowed (allowed: {one_of(policy.ec_curves)}); "
                 "re-key the board on an allowed curve",
             )
         return
@@ -157,12 +181,14 @@ def check_key_type(req: CsrRequest, policy: CsrPolicy) -> None:
     if bits < min(policy.rsa_sizes, default=2048):
         raise PolicyRejection(
             "key.rsa_too_small",
-            f"RSA {bits} is too small (allowed sizes: {policy.rsa_sizes}); re-key the board",
+            f"RSA {bits} is too small (allowed sizes: {one_of(policy.rsa_sizes)}); "
+            "re-key the board",
         )
     if bits not in policy.rsa_sizes:
         raise PolicyRejection(
             "key.rsa_size_not_allowed",
-            f"RSA {bits} is not an allowed size ({policy.rsa_sizes}); re-key the board",
+            f"RSA {bits} is not an allowed size (allowed sizes: {one_of(policy.rsa_sizes)}); "
+            "re-key the board",
         )
 
 
@@ -210,14 +236,14 @@ def check_subject(req: CsrRequest, policy: CsrPolicy) -> None:
         if attribute.oid == NameOID.COMMON_NAME and value not in (req.thing_name, board.uid):
             raise PolicyRejection(
                 "subject.foreign_device",
-                f"CSR asks for CN={value!r}, but this board is {req.thing_name!r}; the CSR "
-                "belongs to another device, or the board's identity is misconfigured",
+                f"CSR asks for CN={quoted(value)}, but this board is {quoted(req.thing_name)}; "
+                "the CSR belongs to another device, or the board's identity is misconfigured",
             )
         if attribute.oid == NameOID.SERIAL_NUMBER and value != board.uid:
             raise PolicyRejection(
                 "subject.foreign_device",
-                f"CSR asks for serialNumber={value!r}, but this board's unique id is "
-                f"{board.uid!r}; the CSR belongs to another device",
+                f"CSR asks for serialNumber={quoted(value)}, but this board's unique id is "
+                f"{quoted(board.uid)}; the CSR belongs to another device",
             )
 
 

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from station.config import StationConfig
+from station.phrasing import quoted
 from station.pki.errors import PolicyRejection
 from station.pki.keys import CaPrivateKey, CertifiablePublicKey
 
@@ -68,15 +69,16 @@ class DeviceProfile:
         if not board.uid or len(board.uid) > MAX_UID_CHARS or not _PRINTABLE.fullmatch(board.uid):
             raise PolicyRejection(
                 "subject.invalid_uid",
-                f"board unique id {board.uid!r} is empty, longer than {MAX_UID_CHARS} characters "
-                "or not PrintableString; check the board firmware's HELLO or the --device-id",
+                f"board unique id {quoted(board.uid)} is empty, longer than {MAX_UID_CHARS} "
+                "characters or not PrintableString; check the board firmware's HELLO or the "
+                "--device-id",
             )
         name = self.common_name.format(uid=board.uid, model=board.model, station=self.station_id)
         if len(name) > MAX_CN_CHARS or not _THING_NAME.fullmatch(name):
             raise PolicyRejection(
                 "subject.invalid_thing_name",
-                f"thing name {name!r} (from template {self.common_name!r}) is not 1-64 of "
-                "A-Z a-z 0-9 : _ -; fix [profile] common_name or the board's model/uid",
+                f"thing name {quoted(name)} (from template {quoted(self.common_name)}) is not "
+                "1-64 of A-Z a-z 0-9 : _ -; fix [profile] common_name or the board's model/uid",
             )
         return name
 
@@ -141,3 +143,9 @@ def signature_hash(key: CaPrivateKey) -> hashes.SHA256 | hashes.SHA384 | hashes.
         if key.curve.key_size >= 384:
             return hashes.SHA384()
     return hashes.SHA256()
+
+
+def name_text(name: x509.Name) -> str:
+    """A certificate name as our outputs print it: RFC 4514, with ``serialNumber`` spelled out
+    (``cryptography`` writes its OID, ``2.5.4.5``)."""
+    return name.rfc4514_string({NameOID.SERIAL_NUMBER: "serialNumber"})

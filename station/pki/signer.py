@@ -12,13 +12,12 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from cryptography.x509.oid import NameOID
 
 from station.pki.ca import issuer_ski, load_certificate, require_key_matches
 from station.pki.errors import PkiError
 from station.pki.keys import CaPrivateKey, load_private_key
 from station.pki.policy import AcceptedCsr
-from station.pki.profile import BoardIdentity, DeviceProfile, signature_hash
+from station.pki.profile import BoardIdentity, DeviceProfile, name_text, signature_hash
 from station.pki.serials import SerialSource, random_serial, serial_hex
 
 #: A clock: returns the current time as a timezone-aware datetime.
@@ -59,7 +58,7 @@ class IssuedCertificate:
     @property
     def subject(self) -> str:
         """RFC 4514 text of the subject (``serialNumber`` spelled out)."""
-        return self.certificate.subject.rfc4514_string({NameOID.SERIAL_NUMBER: "serialNumber"})
+        return name_text(self.certificate.subject)
 
     @property
     def not_before(self) -> datetime:

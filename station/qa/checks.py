@@ -5,10 +5,9 @@ database, a time), a list of :class:`CheckResult` out, one per check, in a fixed
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
@@ -17,9 +16,11 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from device_protocol.signatures import verify_sha256
+from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.config import AWS_EC_CURVES, AWS_MIN_RSA_BITS
 from station.pki.ca import verify_issued_by
 from station.pki.keys import curve_label
+from station.pki.profile import name_text
 
 #: The checks, in the order they are reported.
 CHECK_NAMES = (
@@ -32,7 +33,6 @@ CHECK_NAMES = (
     "validity",
     "locked",
 )
-GOOD_STATUSES = ("delivered", "verified", "locked")
 _AWS_HASHES = (hashes.SHA256, hashes.SHA384, hashes.SHA512)
 
 
@@ -56,7 +56,7 @@ class QaFacts:
     signature_error: str
     root: x509.Certificate
     intermediate: x509.Certificate
-    records: Sequence[Mapping[str, Any]]  # the audit database's certificates for ``uid``
+    records: Sequence[CertificateRecord]  # the audit database's certificates for ``uid``
     min_remaining: timedelta
     now: datetime
 
@@ -82,7 +82,7 @@ def run_checks(f: QaFacts) -> list[CheckResult]:
         skipped = [CheckResult(n, False, f"not checked: {problem}") for n in CHECK_NAMES[1:-1]]
         return [CheckResult("certificate", False, problem), *skipped, locked]
     leaf = certs[0]
-    record = next((r for r in f.records if r["sha256"] == fingerprint(leaf)), None)
+    record = next((r for r in f.records if r.sha256 == fingerprint(leaf)), None)
     return [
         CheckResult("certificate", True, _describe(leaf)),
         _chain(leaf, certs[1:], f),
@@ -96,7 +96,7 @@ def run_checks(f: QaFacts) -> list[CheckResult]:
 
 
 def _describe(leaf: x509.Certificate) -> str:
-    return f"serial {leaf.serial_number:x}, subject {leaf.subject.rfc4514_string()}"
+    return f"serial {leaf.serial_number:x}, subject {name_text(leaf.subject)}"
 
 
 def _chain(leaf: x509.Certificate, extra: list[x509.Certificate], f: QaFacts) -> CheckResult:
@@ -105,26 +105,26 @@ def _chain(leaf: x509.Certificate, extra: list[x509.Certificate], f: QaFacts) ->
         return CheckResult(
             "chain",
             False,
-            f"issued by {leaf.issuer.rfc4514_string()}, not by this station's intermediate "
-            f"({f.intermediate.subject.rfc4514_string()}); the board holds a foreign certificate: "
+            f"issued by {name_text(leaf.issuer)}, not by this station's intermediate "
+            f"({name_text(f.intermediate.subject)}); the board holds a foreign certificate: "
             "re-provision it",
         )
     if not verify_issued_by(issuer, f.root):
         return CheckResult(
             "chain",
             False,
-            f"issued by {issuer.subject.rfc4514_string()}, which does not chain to the station "
-            f"root ({f.root.subject.rfc4514_string()}); the board holds a foreign certificate: "
+            f"issued by {name_text(issuer.subject)}, which does not chain to the station "
+            f"root ({name_text(f.root.subject)}); the board holds a foreign certificate: "
             "re-provision it",
         )
     for cert in (issuer, f.root):
         if not cert.not_valid_before_utc <= f.now <= cert.not_valid_after_utc:
-            return CheckResult("chain", False, f"{cert.subject.rfc4514_string()} is not valid now")
-    return CheckResult("chain", True, f"chains to {f.root.subject.rfc4514_string()}")
+            return CheckResult("chain", False, f"{name_text(cert.subject)} is not valid now")
+    return CheckResult("chain", True, f"chains to {name_text(f.root.subject)}")
 
 
 def _audit_record(
-    leaf: x509.Certificate, record: Mapping[str, Any] | None, f: QaFacts
+    leaf: x509.Certificate, record: CertificateRecord | None, f: QaFacts
 ) -> CheckResult:
     if not f.records:
         return CheckResult(
@@ -139,29 +139,29 @@ def _audit_record(
             "audit-record",
             False,
             f"the board's certificate (SHA-256 {fingerprint(leaf)[:16]}...) is not one this "
-            f"station issued to {f.uid}; newest recorded: serial {newest['serial']} "
-            f"({newest['status']}); re-provision the board",
+            f"station issued to {f.uid}; newest recorded: serial {newest.serial} "
+            f"({newest.status}); re-provision the board",
         )
     names = leaf.subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)
     if not names or names[0].value != f.uid:
         return CheckResult("audit-record", False, f"certificate subject is not for board {f.uid}")
-    return CheckResult("audit-record", True, f"matches serial {record['serial']} (SHA-256)")
+    return CheckResult("audit-record", True, f"matches serial {record.serial} (SHA-256)")
 
 
-def _status(record: Mapping[str, Any] | None) -> CheckResult:
+def _status(record: CertificateRecord | None) -> CheckResult:
     if record is None:
         return CheckResult("status", False, "no audit record for this certificate")
-    status = record["status"]
-    if status in GOOD_STATUSES:
-        return CheckResult("status", True, status)
-    if status == "issued":
+    status = record.status
+    if status.on_board:
+        return CheckResult("status", True, status.value)
+    if status is CertificateStatus.ISSUED:
         detail = "issued but never confirmed delivered; run provisioning again to resume"
     else:
-        detail = f"{status} at {record['revoked_at'] or '?'}"
-        if record.get("revocation_reason"):
-            detail += f" ({record['revocation_reason']})"
-        if record.get("superseded_by"):
-            detail += f", superseded by {record['superseded_by']}"
+        detail = f"{status} at {record.revoked_at or '?'}"
+        if record.revocation_reason:
+            detail += f" ({record.revocation_reason})"
+        if record.superseded_by:
+            detail += f", superseded by {record.superseded_by}"
         detail += "; this board must not ship with it: re-provision it"
     return CheckResult("status", False, detail)
 

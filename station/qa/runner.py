@@ -35,7 +35,7 @@ class QaContext:
     intermediate: x509.Certificate
     min_remaining_days: int = 30
     operator: str | None = None
-    slot: int | None = None
+    slot: str | None = None
     clock: Callable[[], datetime] = field(default=utc_now)
 
     @classmethod

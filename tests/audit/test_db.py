@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from station.audit import AuditDB, EventContext, NewEvent
+from station.audit import AuditDB, CertificateStatus, EventContext, NewEvent
 from station.audit.chain import GENESIS, event_hash
 from station.audit.errors import AlreadyRevoked, KeyAlreadyRecorded, UnknownCertificate
 from station.audit.migrations import MIGRATIONS
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-CTX = EventContext(station_id="line1-st01", operator="op7", slot=3, port="/dev/ttyUSB3")
+CTX = EventContext(station_id="line1-st01", operator="op7", slot="3", port="/dev/ttyUSB3")
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ def test_record_issued_commits_certificate_board_and_event(audit: AuditDB, tmp_p
     assert (event["kind"], event["serial"], event["slot"], event["operator"]) == (
         "ISSUED",
         "ab01",
-        3,
+        "3",
         "op7",
     )
     assert '"pem":' in event["data"]
@@ -151,7 +151,7 @@ def test_revoke_and_crl_numbers(audit: AuditDB) -> None:
     audit.revoke("ab01", "key-compromise", T0 + timedelta(hours=1), CTX)
     row = audit.certificate("ab01")
     assert row is not None
-    assert (row["status"], row["revocation_reason"]) == ("revoked", "key-compromise")
+    assert (row.status, row.revocation_reason) == (CertificateStatus.REVOKED, "key-compromise")
     [revoked] = audit.revoked()
     assert (revoked.serial_hex, revoked.reason) == ("ab01", "key-compromise")
     assert revoked.revoked_at == T0 + timedelta(hours=1)

@@ -12,7 +12,7 @@ from station.audit.history import board_history
 from tests.audit.test_db import Board, Issued
 
 T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-CTX = EventContext(station_id="line1-st01", operator="op7", slot=3, port="/dev/ttyUSB3")
+CTX = EventContext(station_id="line1-st01", operator="op7", slot="3", port="/dev/ttyUSB3")
 
 
 def _interleaved(boards: int, cycles: int) -> list[tuple[NewEvent, EventContext, datetime]]:
@@ -52,7 +52,7 @@ def test_a_boards_history_is_read_through_indexes_only(tmp_path: Path) -> None:
     assert len(expected) == 20
     assert by_board.certificates == []
     assert by_serial.board == "B-2"
-    assert [c["serial"] for c in by_serial.certificates] == [f"{2:040x}"]
+    assert [c.serial for c in by_serial.certificates] == [f"{2:040x}"]
     assert [e["kind"] for e in by_serial.events] == ["STARTED"] * 20 + ["ISSUED"]
     reads = [sql for sql in statements if sql.lstrip().upper().startswith("SELECT")]
     assert len(reads) == 6, statements

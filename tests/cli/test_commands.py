@@ -307,14 +307,6 @@ def test_every_command_has_help() -> None:
     assert set(cli.commands) >= {"init", "ca", "sign", "revoke", "crl"}
 
 
-def test_pki_and_audit_import_without_textual() -> None:
-    code = (
-        "import sys, station.pki.policy, station.pki.signer, station.pki.crl, station.audit, "
-        "station.cli; assert 'textual' not in sys.modules, 'textual imported'"
-    )
-    subprocess.run([sys.executable, "-c", code], check=True)
-
-
 def test_ca_commands_step_by_step(tmp_path: Path) -> None:
     from station.config_template import render_config
 

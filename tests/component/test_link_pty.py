@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from device_protocol import Disconnected, Link, Timeout
-from device_protocol.errors import DeviceError
+from device_protocol.errors import DeviceError, ProtocolError
 from device_protocol.messages import BoardState, Status
 from fixtures.board import BoardServer, Faults
 
@@ -239,3 +239,60 @@ def test_baud_pacing_takes_the_time_of_the_wire(make_board: MakeBoard) -> None:
         elapsed = time.monotonic() - start
     wire_bytes = link.stats.bytes_out + link.stats.bytes_in
     assert elapsed >= 0.9 * wire_bytes * 10 / 9600
+
+
+def test_a_cn_hint_that_fits_only_with_a_short_seq_is_dropped_not_a_protocol_error(
+    make_board: MakeBoard,
+) -> None:
+    # 100 characters of hint: 127 bytes of GET_CSR line with seq 1 (under mtu 128), 131 with
+    # a 5-digit seq. The size check and the request must agree: the hint is left out.
+    hint = "h" * 100
+    board = make_board(mtu=128)
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link._seq = 65534  # the next request carries seq 65535
+        csr = x509.load_der_x509_csr(link.get_csr(hint))
+    cn = csr.subject.get_attributes_for_oid(x509.NameOID.COMMON_NAME)[0].value
+    assert cn == board.identity.uid
+
+
+@pytest.mark.parametrize("step", ["HELLO", "GET_CSR"])
+def test_a_board_leaving_mid_request_is_named_with_that_request(
+    make_board: MakeBoard, step: str
+) -> None:
+    board = make_board(Faults(disconnect=step))
+
+    def cycle(link: Link) -> None:
+        link.hello()
+        link.keygen("ec-p256")
+        link.get_csr()
+
+    with Link(board.url, timeout=1.0) as link, pytest.raises(Disconnected) as gone:
+        cycle(link)
+    assert gone.value.request == step
+    assert f"the board left the line while answering {step} (" in str(gone.value)
+
+
+def test_a_large_mtu_is_received_whole(make_board: MakeBoard) -> None:
+    """SPEC.md 2.5: the station receives lines up to the mtu the board announces."""
+    board = make_board(mtu=16384)
+    chain = os.urandom(12000)  # one READ answer of about 16 KB
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link.put_cert(chain)
+        assert link.get_cert() == chain
+        assert link.stats.resends == 0
+
+
+def test_a_line_over_the_mtu_is_reported_as_what_it_is(make_board: MakeBoard) -> None:
+    board = make_board(Faults(overrun=8192), mtu=256)
+    with Link(board.url) as link:
+        link.hello()
+        link.keygen("ec-p256")
+        link.put_cert(os.urandom(6000))
+        with pytest.raises(ProtocolError) as long:
+            link.get_cert()
+    assert "frame line longer than 4096 bytes, over its mtu 256" in str(long.value)
+    assert "noisy" not in str(long.value)

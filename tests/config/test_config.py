@@ -60,7 +60,7 @@ def test_all_problems_reported_at_once_with_key_paths() -> None:
     message = str(info.value)
     for path in (
         "colour: unknown table",
-        "jig.start: 'soon'",
+        'jig.start: "soon": use auto or key',
         "jig.slots.1.url: give exactly one of url or usb",
         "station.id:",
         "station.org: required",
@@ -68,7 +68,7 @@ def test_all_problems_reported_at_once_with_key_paths() -> None:
         "profile.validity_days:",
         "profile.common_name: unknown placeholder",
         "profile.backdate_minutes: must be an integer",
-        "policy.ec_curves: 'secp256k1'",
+        'policy.ec_curves: "secp256k1" is not accepted by AWS IoT; use P-256, P-384 or P-521',
         "policy.rsa_sizes: 1024",
         "crl.next_update_hours: 0 is out of range",
     ):

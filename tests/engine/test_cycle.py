@@ -11,8 +11,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fixtures.board import BoardServer, Faults
+from station.audit import CertificateStatus
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.events import CycleResult, FailureKind, StepStarted
+from station.engine.events import CycleResult, FailureKind, Outcome, StepStarted
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
@@ -62,7 +63,7 @@ def test_boards_provision_to_locked_with_verifiable_certificates(
     assert ": OK" in verified.stdout
     row = station.audit.certificate(result.serial or "")
     assert row is not None
-    assert row["status"] == "locked"
+    assert row.status is CertificateStatus.LOCKED
     kinds = [e["kind"] for e in events(station, board.identity.uid)]
     assert kinds == ["STARTED", "ISSUED", "DELIVERED", "VERIFIED", "LOCKED"]
     assert station.audit.first_broken_event() is None
@@ -140,7 +141,7 @@ def test_faults_fail_with_their_class_and_the_board_passes_once_cleared(
     assert failed[-1]["text"] == result.failure.message
     # No stray state: nothing issued stays "issued" unless it may be on the board.
     if faults.flash_fail or faults.bad_csr:
-        statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
+        statuses = [c.status for c in station.audit.board_certificates(board.identity.uid)]
         assert "issued" not in statuses
 
     board.faults = Faults()
@@ -149,7 +150,7 @@ def test_faults_fail_with_their_class_and_the_board_passes_once_cleared(
     retry = run(station, board)
     assert retry.passed, retry.failure
     assert board.device.element.locked
-    statuses = [c["status"] for c in station.audit.board_certificates(board.identity.uid)]
+    statuses = [c.status for c in station.audit.board_certificates(board.identity.uid)]
     assert statuses.count("locked") == 1
     assert "issued" not in statuses
     assert station.audit.first_broken_event() is None
@@ -183,9 +184,8 @@ def test_a_provisioned_board_is_refused_unless_reprovisioned(
     board = make_board()
     first = run(station, board)
     assert first.passed
-    again = run(station, board)
-    assert again.failure is not None
-    assert again.failure.code == "identity.already-provisioned"
+    again = run(station, board)  # locked with its recorded certificate: nothing to do
+    assert again.outcome is Outcome.ALREADY_PROVISIONED, again.failure
 
     # The board is erased (reflashed) and comes back blank: still refused without reprovision.
     element = board.device.element
@@ -200,8 +200,8 @@ def test_a_provisioned_board_is_refused_unless_reprovisioned(
     assert replaced.passed, replaced.failure
     old = station.audit.certificate(first.serial or "")
     assert old is not None
-    assert old["status"] == "revoked"
-    assert old["superseded_by"] == replaced.serial
+    assert old.status is CertificateStatus.REVOKED
+    assert old.superseded_by == replaced.serial
     kinds = [e["kind"] for e in events(station, board.identity.uid)]
     assert "SUPERSEDED" in kinds
 
@@ -242,3 +242,57 @@ def test_no_private_key_or_passphrase_in_the_database_or_logs(
             data = path.read_bytes()
             for secret in secrets:
                 assert secret not in data, (path, secret[:20])
+
+
+def test_a_board_leaving_during_hello_is_reported_with_the_request(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    result = run(station, make_board(Faults(disconnect="HELLO")))
+    assert result.failure is not None
+    assert result.failure.code == "disconnected.HELLO"
+    assert "left the line while answering HELLO (" in result.failure.message
+    assert result.failure.message.endswith("reseat it and retry.")
+
+
+def test_boards_using_the_freedoms_of_the_spec_provision(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """A console fragment before each answer, lower-case escapes, CR LF, fields in another
+    order, and a 16 KiB mtu (chunks as large as the chain)."""
+    faults = Faults(fragment=True, lower_escapes=True, crlf=True, reorder=True)
+    result = run(station, make_board(faults, mtu=16384))
+    assert result.passed, result.failure
+
+
+def test_a_board_whose_hello_overruns_its_mtu_still_provisions(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """SPEC.md 1.1 makes the worst-case HELLO fit the mtu; a 1.0 board that overruns it (three
+    key types at mtu 128, state certified) is still read whole by the station."""
+    board = make_board(mtu=128, key_types=("rsa-2048", "ec-p256", "ec-p384"))
+    result = run(station, board)
+    assert result.passed, result.failure
+
+
+def test_a_board_refusing_the_chain_as_too_large_is_told_it_is_its_own_limit(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    # It claims 64 KiB of chain storage in HELLO but holds 1000 bytes: only PUT_CERT tells.
+    board = make_board(Faults(store=1000), hello_overrides={"store": "65536"})
+    result = run(station, board)
+    assert result.failure is not None
+    assert result.failure.code == "board-error.TOO_LARGE"
+    assert "larger than the board's chain storage: retrying will not help" in (
+        result.failure.message
+    )
+    statuses = [c.status for c in station.audit.board_certificates(board.identity.uid)]
+    assert statuses == [CertificateStatus.REVOKED]  # never delivered: revoked, not left issued
+
+
+def test_console_text_holding_the_marker_costs_resends_not_the_board(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """SPEC.md 2.3 forbids '~P' in console text (conformance fails it); on the line such a line
+    is a damaged frame: counted, the pending request re-sent, the board still provisioned."""
+    result = run(station, make_board(Faults(tilde_console=True)))
+    assert result.passed, result.failure

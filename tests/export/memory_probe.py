@@ -46,7 +46,8 @@ def synthetic_events(n: int) -> Iterator[tuple[NewEvent, EventContext, datetime]
     """Cycles of STARTED then LOCKED (or FAILED every 7th), over 16 slots and 3 operators."""
     for i in range(n):
         cycle, step = divmod(i, 2)
-        ctx = EventContext("probe", f"op-{cycle % 3}", cycle % 16 + 1, f"/dev/pts/{cycle % 16}")
+        slot = str(cycle % 16 + 1)
+        ctx = EventContext("probe", f"op-{cycle % 3}", slot, f"/dev/pts/{cycle % 16}")
         at = START + timedelta(seconds=cycle * 3 + step * (2 + cycle % 5))
         uid = f"VB-{cycle:08d}"
         if step == 0:

@@ -16,6 +16,7 @@ from tests.export.helpers import cms_verify
 from tests.export.memory_probe import make_signer, measure, seed
 
 
+@pytest.mark.component  # 120,000 events through a real SQLite file: seconds of CPU
 def test_export_memory_does_not_grow_with_the_number_of_events(tmp_path: Path) -> None:
     signer, root = make_signer()
     small, _ = measure(tmp_path, 20_000, signer)
@@ -28,6 +29,7 @@ def test_export_memory_does_not_grow_with_the_number_of_events(tmp_path: Path) -
     assert large < small * 1.5 + 64 * 1024, (small, large)
 
 
+@pytest.mark.component  # openssl as a process
 @pytest.mark.filterwarnings("ignore::cryptography.utils.CryptographyDeprecationWarning")
 def test_every_single_byte_change_of_the_signature_is_refused(tmp_path: Path) -> None:
     signer, root = make_signer()

@@ -214,6 +214,7 @@ CASES: dict[str, tuple[Callable[[Ca], ChainSigner], list[str]]] = {
 }
 
 
+@pytest.mark.component  # `station audit verify-export` and openssl as processes
 @pytest.mark.parametrize("case", CASES)
 def test_verify_export_and_openssl_agree_on_the_signer_chain(tmp_path: Path, case: str) -> None:
     make, named = CASES[case]

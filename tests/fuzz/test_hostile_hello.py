@@ -25,6 +25,7 @@ from device_protocol import messages as m
 from device_protocol.framing import DEFAULT_MAX_LINE, Frame
 from fixtures.board import BoardServer, Faults
 from fixtures.board.hostile import encode_lenient
+from station.audit import CertificateStatus
 from station.audit.verify import check
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult, FailureKind, Step
@@ -219,8 +220,8 @@ def test_cycle_survives_hostile_hello(
         assert result.board_uid == uid
         cert = station.audit.certificate(result.serial or "")
         assert cert is not None
-        assert (cert["status"], cert["board_uid"]) == ("locked", uid)
-        subject = x509.load_pem_x509_certificate(cert["pem"].encode()).subject
+        assert (cert.status, cert.board_uid) == (CertificateStatus.LOCKED, uid)
+        subject = x509.load_pem_x509_certificate(cert.pem.encode()).subject
         assert subject.get_attributes_for_oid(NameOID.SERIAL_NUMBER)[0].value == uid
         issued = next(e for e in new if e["kind"] == "ISSUED")
         data = json.loads(issued["data"])

@@ -72,7 +72,10 @@ def test_passes_the_conformance_suite(start_agent: StartAgent) -> None:
     cases = {c["name"]: c["detail"] for c in report["cases"]}
     # fault handling: every damaged line got a NAK and none was acted on; replays were answered
     # from the cache (a re-executed GET_CSR would carry a new ECDSA signature)
-    assert "5 NAK, 0 unanswered, none acted on" in cases["bad-crc"]
+    assert "6 NAK, 0 unanswered, none acted on" in cases["bad-crc"]
+    assert "not NAKed" in cases["framing"]
+    assert "ran afresh (BAD_STATE)" in cases["hello-clears-cache"]
+    assert "HELLO takes at most 126 bytes <= mtu 128" in cases["hello-fits"]
     assert "identical answers" in cases["replay"]
     assert "<= mtu 128" in cases["line-length"]
     assert agent.stop() == 0  # SIGTERM: a clean exit

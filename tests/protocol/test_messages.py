@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from device_protocol import framing
 from device_protocol.framing import Frame, encode, parse_line
+from device_protocol.limits import worst_case_hello
 from device_protocol.messages import (
     BUSY,
     ERR,
@@ -257,7 +258,7 @@ _B64_65 = base64.b64encode(b"x" * 65).decode()
         pytest.param(
             "READ",
             {"obj": "key", "off": "0"},
-            "field 'obj'='key' is not one of ['cert', 'csr', 'sig']",
+            "field 'obj'='key' is not one of cert, csr, sig",
             id="fail/read-obj",
         ),
         pytest.param("READ", {"obj": "csr"}, "missing field 'off'", id="fail/read-missing-off"),
@@ -491,3 +492,17 @@ def test_spec_session_objects_are_complete_and_match_their_digests() -> None:
         assert len(objects[kind]) == info.total
         assert hashlib.sha256(objects[kind]).digest() == info.sha256
     assert set(described) == {"csr", "sig"}
+
+
+def test_spec_hello_examples_fit_their_mtu_in_the_worst_case() -> None:
+    """SPEC.md 1.1 item 1: every HELLO answer shown fits its board's mtu whatever its state, and
+    the main example board (mtu 128) fits the minimum mtu."""
+    hellos = [
+        HelloInfo.from_fields(frame.fields)
+        for direction, _, frame in _spec_frames()
+        if direction == "B>S" and frame.name == OK and "uid" in frame.fields
+    ]
+    assert len(hellos) >= 3
+    for info in hellos:
+        assert worst_case_hello(info) <= info.mtu, info
+    assert any(info.mtu == MIN_MTU for info in hellos)

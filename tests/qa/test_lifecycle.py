@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.board import BoardServer
+from station.audit import CertificateStatus
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
 from station.pki.signer import DeviceSigner
@@ -48,17 +49,17 @@ def test_rotation_supersedes_revokes_links_and_the_crl_lists_the_old_certificate
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
     new_serial = report["new_serial"]
-    assert report["old_serial"] == old["serial"]
+    assert report["old_serial"] == old.serial
     assert report["old_status"] == "revoked"
 
-    before = station.audit.certificate(old["serial"])
+    before = station.audit.certificate(old.serial)
     assert before is not None
-    assert before["status"] == "revoked"
-    assert before["revocation_reason"] == "superseded"
-    assert before["superseded_by"] == new_serial
+    assert before.status is CertificateStatus.REVOKED
+    assert before.revocation_reason == "superseded"
+    assert before.superseded_by == new_serial
     superseded = [e for e in station.audit.events() if e["kind"] == "SUPERSEDED"]
     assert len(superseded) == 1
-    assert superseded[0]["serial"] == old["serial"]
+    assert superseded[0]["serial"] == old.serial
     assert json.loads(superseded[0]["data"])["superseded_by"] == new_serial
     assert superseded[0]["operator"] == "op-9"
 
@@ -70,12 +71,12 @@ def test_rotation_supersedes_revokes_links_and_the_crl_lists_the_old_certificate
     crl = tmp_path / "crl.pem"
     assert run(home, "crl", "--out", crl).returncode == 0
     text = openssl("crl", "-in", crl, "-noout", "-text").stdout
-    assert crl_serials(text) == {int(old["serial"], 16)}
+    assert crl_serials(text) == {int(old.serial, 16)}
     assert "Superseded" in text
     root, inter = home / "ca/root.cert.pem", home / "ca/intermediate.cert.pem"
     new = station.audit.certificate(new_serial)
     assert new is not None
-    for name, pem in (("old", old["pem"]), ("new", new["pem"])):
+    for name, pem in (("old", old.pem), ("new", new.pem)):
         (tmp_path / f"{name}.pem").write_text(pem)
     refused = openssl(
         "verify", "-crl_check", "-CRLfile", crl, "-CAfile", root, "-untrusted", inter,
@@ -98,9 +99,9 @@ def test_rotation_can_keep_the_old_certificate_valid(
     done = run(home, "rotate", "--port", provisioned.url, "--operator", "op-9", "--keep-old-valid")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "is now superseded" in done.stdout
-    row = station.audit.certificate(old["serial"])
+    row = station.audit.certificate(old.serial)
     assert row is not None
-    assert (row["status"], row["revoked_at"]) == ("superseded", None)
+    assert (row.status, row.revoked_at) == (CertificateStatus.SUPERSEDED, None)
 
 
 def test_rotation_refuses_an_unknown_board_and_explains_a_locked_one(

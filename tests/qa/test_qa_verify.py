@@ -76,6 +76,12 @@ def test_a_provisioned_board_passes_every_check(
     assert report["passed"] is True
     assert [c["name"] for c in report["checks"]] == list(CHECK_NAMES)
     assert all(c["ok"] for c in report["checks"])
+    certificate = report["checks"][0]["detail"]
+    uid = provisioned.identity.uid
+    assert f"serialNumber={uid}" in certificate, (
+        "the subject reads as `provision` and `sign` say it"
+    )
+    assert "2.5.4.5" not in certificate
     qa_events = [e for e in station.audit.events() if e["kind"] == "QA"]
     assert len(qa_events) == 1
     assert qa_events[0]["code"] == "qa.passed"
@@ -140,7 +146,7 @@ def test_a_revoked_certificate_fails_status(
 ) -> None:
     (cert,) = station.audit.board_certificates(provisioned.identity.uid)
     station.audit.revoke(
-        cert["serial"], "key-compromise", datetime.now(UTC), EventContext("line-7", "sup-1")
+        cert.serial, "key-compromise", datetime.now(UTC), EventContext("line-7", "sup-1")
     )
     code, report = qa_verify(home, provisioned.url)
     assert code == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from station.config_template import set_ca_key
+from station.config_edit import with_table_keys
 from tests.token.conftest import uri
 from tests.token.test_token_station import init, station
 
@@ -21,10 +21,7 @@ def template(token_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
 
 def with_ca(home: Path, **values: str) -> None:
     path = home / "station.toml"
-    text = path.read_text()
-    for key, value in values.items():
-        text = set_ca_key(text, key, value)
-    path.write_text(text)
+    path.write_text(with_table_keys(path.read_text(), "ca", values, path))
 
 
 CASES = {

@@ -4,6 +4,7 @@ openssl, and the CA commands that create or use the token key."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tomllib
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from fixtures.board import BoardServer
@@ -205,6 +206,41 @@ def test_ca_create_intermediate_on_the_token(token_env: dict[str, str], tmp_path
     )  # fmt: skip
     assert dup.returncode == 1
     assert "already exists" in dup.stderr
+
+
+def test_create_intermediate_keeps_a_commented_station_toml(
+    token_env: dict[str, str], tmp_path: Path
+) -> None:
+    """A comment after [ca] is valid TOML; the edit keeps it (and every other comment), and the
+    new token key is recorded in the audit database. It used to crash with a TOML traceback
+    once the token key and the certificate existed, with no audit event written."""
+    home = tmp_path / "home"
+    init({**token_env, "STATION_CA_PASSPHRASE": "unused-file-pass"}, home, "--external-root")
+    (home / "ca" / "intermediate.key.pem").unlink()
+    toml = home / "station.toml"
+    before = toml.read_text().replace("[ca]\n", "[ca]  # the CA key moves to the token\n")
+    toml.write_text(before)
+    root_dir = tmp_path / "root"
+    assert station(token_env, home, "ca", "create-root", "--out-dir", root_dir).returncode == 0
+    result = station(
+        token_env, home, "ca", "create-intermediate", "--root-cert", root_dir / "root.cert.pem",
+        "--root-key", root_dir / "root.key.pem", "--pkcs11", uri("commented"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    after = toml.read_text()
+    assert "[ca]  # the CA key moves to the token\n" in after
+    comments = [line for line in before.splitlines() if line.lstrip().startswith("#")]
+    assert [line for line in after.splitlines() if line.lstrip().startswith("#")] == comments
+    assert str(load_config(StationHome(home)).ca.intermediate_key) == uri("commented")
+    cert = load_certificate(home / "ca" / "intermediate.cert.pem")
+    with AuditDB.open(home / "audit.db") as audit:
+        created = [e for e in audit.events() if e["kind"] == "CA_INTERMEDIATE_CREATED"]
+    assert len(created) == 1
+    assert json.loads(created[0]["data"]) == {
+        "sha256": cert.fingerprint(hashes.SHA256()).hex(),
+        "key": uri("commented"),
+    }
 
 
 def test_external_root_csr_on_the_token_then_import(

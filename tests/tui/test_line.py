@@ -8,6 +8,9 @@ from collections.abc import Callable
 from textual.widgets import Input, Static
 
 from fixtures.board import BoardServer, Faults
+from station.audit import CertificateStatus
+from station.engine.cycle import Cycle, CycleOptions
+from station.engine.station import StationContext
 from station.line.setup import LineSetup
 from station.line.slot import Phase
 from station.tui.app import StationApp
@@ -127,7 +130,7 @@ def test_re_provisioning_asks_first_and_honours_both_answers(
             assert second != first
             old = line_of(app).setup.station.audit.certificate(first or "")
             assert old is not None
-            assert old["status"] == "revoked"
+            assert old.status is CertificateStatus.REVOKED
 
     asyncio.run(scenario())
 
@@ -184,5 +187,49 @@ def test_the_label_cross_check_rejects_a_wrong_label(
             await wait_for(pilot, lambda: isinstance(app.screen, LabelDialog), "a new scan")
             await pilot.press(*board.identity.uid, "enter")
             await wait_for(pilot, lambda: phases(app)["1"] is Phase.PASSED, "a PASS")
+
+    asyncio.run(scenario())
+
+
+def test_a_finished_board_back_on_the_jig_gets_a_neutral_already_provisioned_card(
+    make_setup: Callable[..., LineSetup],
+    make_board: MakeBoard,
+    slots: BoardSlots,
+    station: StationContext,
+) -> None:
+    done = make_board()
+    first = Cycle(station, "1", done.url, CycleOptions(operator="OP17")).run()
+    assert first.passed, first.failure
+    slots.boards["1"], slots.boards["2"] = done, make_board()
+    app = StationApp(make_setup(2))
+
+    async def scenario() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press(*"OP17", "enter")
+            await wait_for(
+                pilot,
+                lambda: (
+                    app.line is not None and phases(app) == {"1": Phase.ALREADY, "2": Phase.PASSED}
+                ),
+                "an ALREADY PROVISIONED card and a PASS card",
+            )
+            line = line_of(app)
+            card = line.query_one("#slot-1", SlotCard)
+            assert card.has_class("-already")
+            assert not card.has_class("-failed")
+            assert not card.has_class("-passed")
+            banner = str(card.query_one("#banner", Static).render())
+            assert "ALREADY PROVISIONED" in banner
+            assert f"certificate {first.serial}" in banner
+            assert not card.query_one("#reason", Static).display
+            action = str(card.query_one("#action", Static).render())
+            assert "Nothing to do" in action
+            counters = line.query_one(ShiftCounters)
+            assert (counters.stats.passed, counters.stats.failed) == (1, 0)
+            assert counters.stats.already == 1
+            assert counters.stats.yield_pct == 100.0
+            assert "ALREADY 1" in str(counters.render())
+            await pilot.press("q", "q")
+            await wait_for(pilot, lambda: not app.is_running, "the app to quit")
 
     asyncio.run(scenario())

@@ -21,6 +21,16 @@ from fixtures.board.faults import Faults, FaultSpecError, parse_fault
         pytest.param("flash-fail", Faults(flash_fail=True), id="ok/flash"),
         pytest.param("bad-csr=weak-key", Faults(bad_csr="weak-key"), id="ok/bad-csr"),
         pytest.param("wrong-key", Faults(wrong_key=True), id="ok/wrong-key"),
+        pytest.param("uid=VB.1_X", Faults(uid="VB.1_X"), id="ok/uid"),
+        pytest.param("store=1000", Faults(store=1000), id="ok/store"),
+        pytest.param("overrun=8192", Faults(overrun=8192), id="ok/overrun"),
+        pytest.param("fragment", Faults(fragment=True), id="ok/fragment"),
+        pytest.param("nak-text", Faults(nak_text=True), id="ok/nak-text"),
+        pytest.param("stale-cache", Faults(stale_cache=True), id="ok/stale-cache"),
+        pytest.param("tilde-console", Faults(tilde_console=True), id="ok/tilde-console"),
+        pytest.param("reorder", Faults(reorder=True), id="ok/reorder"),
+        pytest.param("lower-escapes", Faults(lower_escapes=True), id="ok/lower-escapes"),
+        pytest.param("crlf", Faults(crlf=True), id="ok/crlf"),
     ],
 )
 def test_ok(spec: str, expected: Faults) -> None:
@@ -37,6 +47,8 @@ def test_ok(spec: str, expected: Faults) -> None:
         pytest.param("bad-csr=evil", "one of", id="fail/bad-csr-kind"),
         pytest.param("baud=9", "rate", id="fail/baud"),
         pytest.param("melt", "unknown fault", id="fail/unknown"),
+        pytest.param("uid=", "needs the id", id="fail/uid-empty"),
+        pytest.param("store=lots", "number of bytes", id="fail/store-text"),
     ],
 )
 def test_fail(spec: str, reason: str) -> None:

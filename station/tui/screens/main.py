@@ -1,25 +1,64 @@
-"""The line: one card per slot, the shift's counters, the log. Slot logic lives in SlotRunner."""
+"""The line: one card per slot, the shift's counters, the log.
+
+The line's logic is in :class:`~station.line.controller.LineController`: this screen hands it
+each event (a worker's message, a key, a dialog's answer, a timer) and carries out the effects
+it returns; :class:`~station.tui.workers.SlotWorkers` runs the blocking ones in workers.
+"""
 
 from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import assert_never
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Grid
+from textual.screen import Screen
 from textual.widgets import Footer, Header
+from textual.worker import Worker, WorkerState
 
+from station.line.controller import LineController, LineRules
+from station.line.effects import (
+    AskLabel,
+    ConfirmReprovision,
+    Effect,
+    EndShift,
+    Exit,
+    Log,
+    Notify,
+    RunQa,
+    ScheduleSwap,
+    ShowError,
+    ShowStats,
+    ShowStatus,
+    StartCycle,
+    StopWatching,
+    Swap,
+    Watch,
+)
 from station.line.setup import LineSetup
 from station.line.shift import ShiftStats, ShiftSummary
 from station.line.slot import Phase, SlotStatus
 from station.line.wording import slots_phrase
 from station.tui.dialogs.confirm import ConfirmDialog, QuitDialog
+from station.tui.dialogs.error import ErrorDialog
+from station.tui.dialogs.label import LabelDialog
 from station.tui.dialogs.qa_report import QaReportDialog
 from station.tui.dialogs.shift_summary import ShiftSummaryDialog
-from station.tui.messages import QaDone
-from station.tui.runner import SlotRunner
+from station.tui.messages import (
+    BoardArrived,
+    BoardSwapped,
+    EngineUpdate,
+    QaDone,
+    SlotQuiet,
+    StationNote,
+)
 from station.tui.screens.help import HelpScreen
-from station.tui.widgets.log_pane import LogPane
+from station.tui.widgets.log_pane import LogLine, LogPane
 from station.tui.widgets.shift_counters import ShiftCounters
 from station.tui.widgets.slot_card import SlotCard
+from station.tui.workers import SlotWorkers
 
 
 def grid_columns(slots: int) -> int:
@@ -27,7 +66,7 @@ def grid_columns(slots: int) -> int:
     return min(4, max(1, slots))
 
 
-class MainScreen(SlotRunner):
+class MainScreen(Screen[None]):
     """Dismissed (None) when the operator ends the shift."""
 
     DEFAULT_CSS = """
@@ -48,7 +87,10 @@ class MainScreen(SlotRunner):
 
     def __init__(self, setup: LineSetup, operator: str) -> None:
         super().__init__()
-        self.init_runner(setup, operator)
+        self.setup = setup
+        self.operator = operator
+        self.controller = LineController(LineRules.from_setup(setup, operator), setup.clock)
+        self.slot_workers = SlotWorkers(self, setup)
         self.shift_started = setup.wall()
 
     def compose(self) -> ComposeResult:
@@ -71,9 +113,86 @@ class MainScreen(SlotRunner):
         grid.styles.grid_size_columns = grid_columns(len(self.setup.slots))
         self.query(SlotCard).first().focus()
         self.log_line(None, f"Shift started: operator {self.operator}")
-        self.start_runner()
+        self.perform(self.controller.start())
+        self.set_interval(0.5, lambda: self.tick(self.setup.clock()))
 
-    # ---- what the runner calls back -----------------------------------------------------------
+    def on_unmount(self) -> None:
+        self.perform(self.controller.stop())  # watchers end within a poll; cycles run to the end
+
+    # ---- the line's state, for the app and for tests ------------------------------------------
+
+    @property
+    def statuses(self) -> dict[str, SlotStatus]:
+        return self.controller.statuses
+
+    @property
+    def stats(self) -> ShiftStats:
+        return self.controller.stats
+
+    @stats.setter
+    def stats(self, stats: ShiftStats) -> None:  # snapshots set the figures as they are
+        self.controller.state = replace(self.controller.state, stats=stats)
+
+    @property
+    def closing(self) -> bool:
+        return self.controller.closing
+
+    def busy_slots(self) -> list[str]:
+        return self.controller.busy_slots()
+
+    def display_status(self, status: SlotStatus) -> None:
+        """Show ``status`` on its card as is (for snapshots and replays)."""
+        self.perform(self.controller.display(status))
+
+    # ---- carrying out the controller's effects ------------------------------------------------
+
+    def perform(self, effects: list[Effect]) -> None:
+        for effect in effects:
+            self.carry_out(effect)
+
+    def carry_out(self, effect: Effect) -> None:
+        match effect:
+            case ShowStatus(status):
+                self.show_status(status)
+            case ShowStats(stats):
+                self.show_stats(stats)
+            case Log(slot, text, console):
+                self.log_line(slot, text, console=console)
+            case Notify(text, severity, timeout):
+                self.notify(text, severity=severity, timeout=timeout)
+            case ShowError(title, detail):
+                self.app.push_screen(ErrorDialog(title, detail))
+            case Watch(slot, known_uid, number):
+                self.slot_workers.watch(slot, known_uid, number)
+            case StopWatching(slot):
+                self.slot_workers.stop_watching(slot)
+            case StartCycle(slot, port, options):
+                self.slot_workers.cycle(slot, port, options)
+            case RunQa(slot, port):
+                if self.setup.qa is not None:
+                    self.slot_workers.qa(slot, port, self.setup.qa, self.operator)
+            case AskLabel(slot):
+                self.app.push_screen(LabelDialog(slot), self.label_scanned)
+            case ConfirmReprovision(slot, board_uid):
+                self.confirm_reprovision(slot, board_uid)
+            case ScheduleSwap(slot, delay, token):
+                self.set_timer(delay, partial(self.swap_due, slot, token))
+            case Swap(slot):
+                self.slot_workers.swap(slot)
+            case EndShift():
+                self.dismiss(None)
+            case Exit(stats):
+                self.app.exit(stats)
+            case _:
+                assert_never(effect)
+
+    def label_scanned(self, label: str | None) -> None:
+        self.perform(self.controller.label_scanned(label))
+
+    def swap_due(self, slot: str, token: int) -> None:
+        self.perform(self.controller.swap_due(slot, token))
+
+    # ---- drawing ------------------------------------------------------------------------------
 
     def card(self, slot: str) -> SlotCard:
         return self.query_one(f"#slot-{slot}", SlotCard)
@@ -94,6 +213,34 @@ class MainScreen(SlotRunner):
             if status.phase is Phase.RUNNING:
                 self.card(name).now = now
 
+    def log_line(self, slot: str | None, text: str, *, console: bool = False) -> None:
+        self.log_pane().add(LogLine(self.setup.wall(), slot, text, console))
+
+    # ---- what the workers tell ----------------------------------------------------------------
+
+    def on_board_arrived(self, message: BoardArrived) -> None:
+        self.perform(self.controller.board_seen(message.seen, message.watch))
+
+    def on_slot_quiet(self, message: SlotQuiet) -> None:
+        self.perform(self.controller.slot_quiet(message.vacant, message.watch))
+
+    def on_engine_update(self, message: EngineUpdate) -> None:
+        self.perform(self.controller.engine_event(message.event))
+
+    def on_board_swapped(self, message: BoardSwapped) -> None:
+        self.perform(self.controller.board_swapped(message.slot, message.uid))
+
+    def on_station_note(self, message: StationNote) -> None:
+        self.log_line(message.slot, message.text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is not WorkerState.ERROR:
+            return
+        kind, _, slot = worker.group.partition("-")
+        held = slot if kind == "cycle" else None  # the worker held that slot's port
+        self.perform(self.controller.worker_crashed(worker.name, worker.error, cycle_slot=held))
+
     # ---- keys ---------------------------------------------------------------------------------
 
     def selected(self) -> str | None:
@@ -111,26 +258,23 @@ class MainScreen(SlotRunner):
 
     def action_start(self) -> None:
         if (slot := self.selected()) is not None:
-            self.operator_start(slot)
+            self.perform(self.controller.start_pressed(slot))
 
     def action_label(self) -> None:
         if (slot := self.selected()) is not None:
-            self.ask_label(slot, reprovision=False)
+            self.perform(self.controller.label_pressed(slot))
 
     def action_retry(self) -> None:
         if (slot := self.selected()) is not None:
-            self.operator_retry(slot)
+            self.perform(self.controller.retry_pressed(slot))
 
     def action_reprovision(self) -> None:
-        slot = self.selected()
-        if slot is None:
-            return
-        status = self.statuses[slot]
-        if not status.offers_reprovision or status.busy:
-            self.notify(f"Slot {slot}: nothing to re-provision.", severity="warning")
-            return
+        if (slot := self.selected()) is not None:
+            self.perform(self.controller.reprovision_pressed(slot))
+
+    def confirm_reprovision(self, slot: str, board_uid: str | None) -> None:
         dialog = ConfirmDialog(
-            f"Re-provision board {status.board_uid} on slot {slot}?",
+            f"Re-provision board {board_uid} on slot {slot}?",
             "This board was provisioned before. A new key and certificate replace the old "
             "ones, and the old certificate is revoked. Do this only for a board that was "
             "erased or reworked on purpose.",
@@ -139,26 +283,13 @@ class MainScreen(SlotRunner):
         )
 
         def answered(yes: bool | None) -> None:
-            if yes:
-                self.log_line(slot, f"re-provisioning {status.board_uid}: confirmed")
-                self.operator_retry(slot, reprovision=True)
-            else:
-                self.log_line(slot, f"re-provisioning {status.board_uid}: declined")
+            self.perform(self.controller.reprovision_answered(slot, board_uid, bool(yes)))
 
         self.app.push_screen(dialog, answered)
 
     def action_qa(self) -> None:
-        slot = self.selected()
-        if slot is None:
-            return
-        status = self.statuses[slot]
-        if self.setup.qa is None:
-            self.notify("QA is not set up on this station.", severity="warning")
-        elif status.busy or status.port is None:
-            self.notify(f"Slot {slot}: no idle board to verify.", severity="warning")
-        else:
-            self.log_line(slot, "QA verify started")
-            self.run_qa(slot, status.port, self.setup.qa)
+        if (slot := self.selected()) is not None:
+            self.perform(self.controller.qa_pressed(slot))
 
     def on_qa_done(self, message: QaDone) -> None:
         report = message.report
@@ -202,10 +333,8 @@ class MainScreen(SlotRunner):
         )
 
         def answered(end: bool | None) -> None:
-            if end and not self.busy_slots():
-                self.log_line(None, "Shift ended")
-                self.stop_runner()
-                self.dismiss(None)
+            if end:
+                self.perform(self.controller.end_shift())
 
         self.app.push_screen(ShiftSummaryDialog(summary, self.setup.exporter), answered)
 
@@ -222,7 +351,7 @@ class MainScreen(SlotRunner):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.close_line()
+                self.perform(self.controller.quit())
 
         self.app.push_screen(
             QuitDialog("Quit the station?", body, yes="Quit (Q)", no="Stay (N)"), answered

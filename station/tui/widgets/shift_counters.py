@@ -32,6 +32,8 @@ class ShiftCounters(Static):
         text = Text()
         text.append("PASSED ", "bold").append(f"{s.passed:<5}", "bold #4cc26b")
         text.append("  FAILED ", "bold").append(f"{s.failed:<5}", "bold #ff6b61")
+        if s.already:
+            text.append("  ALREADY ", "bold").append(f"{s.already:<5}", "bold")
         text.append("  YIELD ", "bold").append(f"{format_yield(s):<7}", "bold")
         text.append("  MEDIAN CYCLE ", "bold").append(f"{format_median(s):<8}", "bold")
         text.append(f"    operator {self.operator}  ·  station {self.station_id}", "bright_black")

@@ -57,6 +57,8 @@ class SlotCard(Widget, can_focus=True):
     SlotCard.-running:focus { border: heavy #f2c744; }
     SlotCard.-passed { border: round #2e9e50; }
     SlotCard.-passed:focus { border: heavy #2e9e50; }
+    SlotCard.-already { border: round $panel-lighten-3; }
+    SlotCard.-already:focus { border: heavy $panel-lighten-3; }
     SlotCard.-failed { border: round #d9453b; }
     SlotCard.-failed:focus { border: heavy #d9453b; }
     SlotCard > #banner {
@@ -64,6 +66,7 @@ class SlotCard(Widget, can_focus=True):
     }
     SlotCard.-passed > #banner { background: #1f7a3a; color: #ffffff; text-style: bold; }
     SlotCard.-failed > #banner { background: #b3261e; color: #ffffff; text-style: bold; }
+    SlotCard.-already > #banner { background: $panel-lighten-2; color: $text; text-style: bold; }
     SlotCard.-running > #banner { background: #f2c744; color: #000000; text-style: bold; }
     SlotCard.-ready > #banner { background: $foreground; color: $background; text-style: bold; }
     SlotCard > #reason { color: #ff8a80; }
@@ -123,6 +126,8 @@ class SlotCard(Widget, can_focus=True):
             return "\n".join(big(_BANNER[status.phase], tall=tall))
         if status.phase is Phase.RUNNING:
             return "WORKING: do not remove"
+        if status.phase is Phase.ALREADY:
+            return f"ALREADY PROVISIONED\ncertificate {status.serial}"
         if status.phase is Phase.READY:
             return "BOARD READY"
         return "EMPTY"
