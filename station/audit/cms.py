@@ -3,6 +3,7 @@
 Accepts what :meth:`station.pki.audit_signer.AuditSigner.sign_detached` (and `openssl cms
 -sign -binary`) writes: one signer, signed attributes, certificates, no CRLs, no unsigned
 attributes. Anything else, or any changed byte, is a :class:`CmsError` saying what is wrong.
+The signer's certificate chain is validated by :mod:`station.audit.signer_chain`.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from station.audit import der
 from station.audit.der import Tlv, oid_der, oid_of
 from station.audit.errors import AuditError
+from station.audit.signer_chain import SignerChainError, verify_signer_chain
 
 SIGNED_DATA = oid_der("1.2.840.113549.1.7.2")
 ID_DATA = oid_der("1.2.840.113549.1.7.1")
@@ -47,7 +48,6 @@ SIGNATURES: dict[bytes, tuple[str, str | None]] = {
     oid_der("1.2.840.113549.1.1.12"): ("rsa", "sha384"),
     oid_der("1.2.840.113549.1.1.13"): ("rsa", "sha512"),
 }
-SIGNER_EKUS = {ExtendedKeyUsageOID.EMAIL_PROTECTION, x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")}
 
 
 class CmsError(AuditError):
@@ -162,7 +162,10 @@ def _verify(p7s: bytes, content: bytes, root: x509.Certificate) -> VerifiedSigna
     attrs_der = b"\x31" + signed_attrs.raw[1:]  # the signature covers them as a SET OF
     sig = signature.expect(der.OCTET_STRING, "signature").value
     _verify_signature(signer.public_key(), kind, sig_hash or digest, sig, attrs_der)
-    chain = _chain(signer, certs, root, when or datetime.now(UTC))
+    try:
+        chain = verify_signer_chain(signer, certs, root, when or datetime.now(UTC))
+    except SignerChainError as e:
+        raise CmsError(str(e)) from e
     return VerifiedSignature(signer, chain, when)
 
 
@@ -173,52 +176,3 @@ def _certificate(tlv: Tlv) -> x509.Certificate:
     if len(parts) != 3 or parts[2].tag != 0x03 or parts[2].value[:1] != b"\x00":
         raise CmsError("a certificate in the signature is not DER (signatureValue)")
     return x509.load_der_x509_certificate(tlv.raw)
-
-
-def _chain(
-    signer: x509.Certificate, certs: list[x509.Certificate], root: x509.Certificate, at: datetime
-) -> tuple[x509.Certificate, ...]:
-    """signer -> intermediates in ``certs`` -> ``root``; every certificate used, each valid."""
-    if root.issuer != root.subject or not _issued_by(root, root):
-        raise CmsError(
-            f"the trust anchor {root.subject.rfc4514_string()} is not a self-signed root; give "
-            "the root CA certificate"
-        )
-    try:
-        eku = signer.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
-    except x509.ExtensionNotFound as e:
-        raise CmsError("the signer certificate has no extendedKeyUsage") from e
-    if not SIGNER_EKUS & set(eku):
-        raise CmsError("the signer certificate is not for signing documents (EKU)")
-    chain, current = [signer], signer
-    while current.issuer != root.subject or not _issued_by(current, root):
-        issuer = next((c for c in certs if c not in chain and _issued_by(current, c)), None)
-        if issuer is None or len(chain) > 4:
-            raise CmsError(f"{current.subject.rfc4514_string()} does not chain to the root")
-        _require_ca(issuer)
-        chain.append(issuer)
-        current = issuer
-    chain.append(root)
-    if any(c not in chain for c in certs):
-        raise CmsError("the signature carries a certificate outside its chain")
-    for cert in chain:
-        if not cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
-            raise CmsError(f"{cert.subject.rfc4514_string()} was not valid at signing time")
-    return tuple(chain)
-
-
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    try:
-        cert.verify_directly_issued_by(issuer)
-    except (ValueError, TypeError, InvalidSignature, UnsupportedAlgorithm):
-        return False
-    return True
-
-
-def _require_ca(cert: x509.Certificate) -> None:
-    try:
-        ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
-    except x509.ExtensionNotFound:
-        ca = False
-    if not ca:
-        raise CmsError(f"{cert.subject.rfc4514_string()} is not a CA certificate")

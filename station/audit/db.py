@@ -37,6 +37,10 @@ from station.audit.records import (
 from station.audit.storable import check_storable
 from station.disk import DiskFull, full_disk_said, is_disk_full
 
+#: One board's events in chain order: a search of the events(board_uid) index, whose entries
+#: for one board are already in seq (rowid) order, so neither a scan nor a sort.
+BOARD_EVENTS = "SELECT * FROM events WHERE board_uid = ? ORDER BY seq"
+
 
 class AuditDB:
     """One station's audit database. Open with :meth:`open`; close (or use ``with``)."""
@@ -350,6 +354,10 @@ class AuditDB:
             "SELECT * FROM certificates WHERE board_uid = ? ORDER BY rowid DESC", [uid]
         )
         return [CertificateRecord.from_row(row) for row in rows]
+
+    def board_events(self, uid: str) -> list[dict[str, Any]]:
+        """Every event about board ``uid``, in sequence order (indexed: see BOARD_EVENTS)."""
+        return list(self._db.query(BOARD_EVENTS, [uid]))
 
     def status_since(self, serial_hex: str) -> datetime | None:
         """When the certificate reached its current status (the time of the last event that

@@ -12,6 +12,7 @@ from pathlib import Path
 from cryptography import x509
 
 from station.audit import AuditDB
+from station.audit.history import board_history
 from station.audit.verify import findings, walk_file
 from station.bench.boards import SimProcess
 from station.bench.figures import Figure, at_most, info
@@ -21,6 +22,10 @@ from station.engine.cycle import Cycle, CycleOptions
 
 CYCLES = 20
 SHIFT = 10_000
+# `audit show` of one board reads through indexes: milliseconds at any size (a scan of every
+# event took about 6 s at a million boards).
+SHOW_MS = 50
+LOOKUPS = 20
 
 
 def _per_board(home: Path, passphrase: str, state: Path) -> tuple[float, float]:
@@ -77,6 +82,8 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     shift = min(SHIFT, certificates)
     since = first + timedelta(seconds=certificates - shift)
     export_seconds, peak_kib = _export_shift(big, pass_big, since, work)
+    show_lookup = _board_lookups(big / "audit.db", certificates)
+    show_seconds = _show_board(big, f"SEED-{certificates // 2:08d}")
     return [
         info(f"seeding {label}", seeding, "s", f"{events:,} events, {size / 1e9:.2f} GB"),
         at_most(
@@ -103,7 +110,46 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
             f"the whole `station audit export` command; peak RSS {peak_kib / 1024:.0f} MiB",
         ),
         info(f"export peak RSS, {shift:,}-board shift", peak_kib / 1024, "MiB"),
+        at_most(
+            f"audit show one board, {label}",
+            show_lookup * 1000,
+            SHOW_MS,
+            "ms",
+            f"slowest of {LOOKUPS} boards' certificates and events (indexed reads)",
+        ),
+        info(
+            f"`station audit show` command, {label}",
+            show_seconds,
+            "s",
+            "a new process: the interpreter's start and imports are most of it",
+        ),
     ]
+
+
+def _board_lookups(db_path: Path, certificates: int) -> float:
+    """Seconds of the slowest of LOOKUPS `audit show` reads (board_history), spread over the
+    seeded boards, on a database opened afresh."""
+    slowest = 0.0
+    with AuditDB.open(db_path) as db:
+        for n in range(LOOKUPS):
+            uid = f"SEED-{(2 * n + 1) * certificates // (2 * LOOKUPS):08d}"
+            start = time.perf_counter()
+            history = board_history(db, uid)
+            slowest = max(slowest, time.perf_counter() - start)
+            if len(history.events) != 5:
+                raise RuntimeError(f"bench audit show: {uid} has {len(history.events)} events")
+    return slowest
+
+
+def _show_board(home: Path, uid: str) -> float:
+    """Seconds of `station audit show UID --json` (a new process, as an auditor runs it)."""
+    args = [sys.executable, "-m", "station", "--home", str(home), "audit", "show", uid, "--json"]
+    start = time.perf_counter()
+    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    if result.returncode != 0 or f'"board": "{uid}"' not in result.stdout:
+        raise RuntimeError(f"bench audit show failed: {result.stderr.strip()[-500:]}")
+    return seconds
 
 
 def _export_shift(home: Path, passphrase: str, since: datetime, work: Path) -> tuple[float, int]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 import click
 
+from station.audit.history import board_history
 from station.audit.verify import findings, walk_file
 from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit, open_audit_readonly
@@ -73,27 +73,19 @@ def list_(ctx: click.Context, limit: int, as_json: bool) -> None:
 def show(ctx: click.Context, ident: str, as_json: bool) -> None:
     """One board (by id) or certificate (by serial): its certificates and events."""
     with open_audit(config_of(ctx)) as db:
-        cert = db.certificate(ident.lower())
-        uid = cert.board_uid if cert else ident
-        certs = db.board_certificates(uid)
-        events = [e for e in db.events() if e["board_uid"] == uid]
-    if not certs and not events:
+        history = board_history(db, ident)
+    if history.empty:
         raise click.ClickException(
             f"nothing recorded for {quoted(ident)}: give a board id or a certificate serial (hex)"
         )
-    record: dict[str, Any] = {
-        "board": uid,
-        "certificates": [c.as_dict() for c in certs],
-        "events": events,
-    }
     if as_json:
-        click.echo(json.dumps(record))
+        click.echo(json.dumps(history.as_dict()))
         return
-    click.echo(f"board {uid}")
-    for c in certs:
+    click.echo(f"board {history.board}")
+    for c in history.certificates:
         link = f" -> {c.superseded_by}" if c.superseded_by else ""
         click.echo(f"  certificate {c.serial} {c.status}{link}")
-    for e in events:
+    for e in history.events:
         reason = f" {e['code']}: {e['text']}" if e["code"] else ""
         click.echo(f"  {e['seq']:>6} {e['at']} {e['kind']}{reason}")
 

@@ -35,6 +35,7 @@ def test_quick_bench_reports_every_figure_with_its_target() -> None:
         "station CPU / board, token key",
         "per-board wall",
         "audit verify chain",
+        "audit show one board",
     ):
         assert any(n.startswith(expected) for n in names), (expected, names)
     assert all(isinstance(f["value"], float | int) for f in report["figures"])

@@ -66,9 +66,12 @@ def db_count(home: Path, sql: str) -> int:
 
 
 def export(home: Path, out: Path, *args: str) -> dict[str, object]:
+    """Export, and check the signature with openssl as every export here is checked."""
     done = run(home, "audit", "export", "--out", out, "--json", *args)
     assert done.returncode == 0, done.stderr
     assert not done.stderr  # no progress bar when stderr is not a terminal
+    verified = cms_verify(out, home / "ca/root.cert.pem")
+    assert verified.returncode == 0, verified.stderr
     return json.loads(done.stdout)
 
 
@@ -197,6 +200,9 @@ def test_changing_one_byte_of_any_file_is_named(shift: Path, tmp_path: Path, nam
     bad = [line for line in done.stdout.splitlines() if line.startswith("BAD ")]
     assert bad, done.stdout
     assert all(line.startswith(f"BAD {name}:") for line in bad), bad
+    # openssl agrees on the signature: broken by a change of the manifest or the signature only
+    signed = cms_verify(out, shift / "ca/root.cert.pem").returncode == 0
+    assert signed == (name not in ("manifest.json", "manifest.json.p7s"))
 
 
 def test_an_extra_or_missing_file_is_named(shift: Path, tmp_path: Path) -> None:
@@ -224,6 +230,7 @@ def test_another_root_does_not_verify_the_signature(
     assert done.returncode == 1
     assert "BAD manifest.json.p7s: signature check failed" in done.stdout
     assert "does not chain to the root" in done.stdout
+    assert cms_verify(out, other / "ca/root.cert.pem").returncode != 0
 
 
 def test_shift_current_starts_after_the_last_export(

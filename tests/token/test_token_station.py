@@ -32,6 +32,7 @@ from station.pki.pkcs11_uri import Pkcs11Uri
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
+from tests.export.helpers import cms_verify
 from tests.pki.conftest import BIN, run, run_all
 from tests.token.conftest import PIN, uri
 
@@ -167,12 +168,7 @@ def test_audit_export_is_signed_through_the_token_key(
     result = station(env, token_home, "audit", "export", "--out", out)
     assert result.returncode == 0, result.stdout + result.stderr
     root = token_home / "offline-root" / "root.cert.pem"
-    cms = subprocess.run(
-        ["openssl", "cms", "-verify", "-binary", "-content", str(out / "manifest.json"),
-         "-inform", "DER", "-in", str(out / "manifest.json.p7s"), "-CAfile", str(root),
-         "-purpose", "any", "-out", "/dev/null"],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+    cms = cms_verify(out, root)
     assert "Verification successful" in cms.stderr, cms.stderr
     verify = station(token_env, token_home, "audit", "verify-export", out)
     assert verify.returncode == 0, verify.stdout + verify.stderr

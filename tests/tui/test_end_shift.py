@@ -24,6 +24,7 @@ from station.logbook import Logbook
 from station.tui.app import StationApp
 from station.tui.dialogs.shift_summary import ShiftSummaryDialog
 from tests.engine.conftest import ENV
+from tests.export.helpers import cms_verify
 from tests.tui.conftest import BoardSlots, phases, wait_for
 
 MakeBoard = Callable[..., BoardServer]
@@ -75,6 +76,8 @@ def test_end_shift_exports_a_signed_shift_and_the_log_has_the_cycles(
         env=ENV, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert verify.returncode == 0, verify.stdout + verify.stderr
+    openssl = cms_verify(out, home / "ca/root.cert.pem")
+    assert openssl.returncode == 0, openssl.stderr
     log = config.home.log_file.read_text()
     assert log.count(" PASS ") == 2
     for board in slots.boards.values():
