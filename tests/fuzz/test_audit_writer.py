@@ -194,6 +194,9 @@ def refused(audit: AuditDB, e: AuditError, event: NewEvent, ctx: EventContext, b
     chain_holds(audit)
 
 
+# 200 durable commits to a real file, each checked against the whole chain: seconds of CPU, so
+# this runs with the component tests.
+@pytest.mark.component
 @FUZZ
 @given(event=events, ctx=contexts, at=moments)
 def test_record_event_stores_faithfully_or_raises_audit_error(
