@@ -138,7 +138,8 @@ def test_re_provisioning_asks_first_and_honours_both_answers(
 def test_quitting_while_busy_asks_and_waits_for_the_cycle(
     make_setup: Callable[..., LineSetup], make_board: MakeBoard, slots: BoardSlots
 ) -> None:
-    board = slots.boards["1"] = make_board(Faults(keygen_delay=4))
+    board = slots.boards["1"] = make_board()
+    board.keygen_gate.clear()  # the cycle waits in KEYGEN (with BUSY) until the test lets it go
     app = StationApp(make_setup(1, timeout=1.5), operator="OP1")
 
     async def scenario() -> None:
@@ -156,6 +157,7 @@ def test_quitting_while_busy_asks_and_waits_for_the_cycle(
             assert phases(app)["1"] is Phase.RUNNING
             assert app.is_running, "the station waits for the running cycle"
             assert line_of(app).closing
+            board.keygen_gate.set()
             await wait_for(pilot, lambda: not app.is_running, "the quit after the cycle")
         assert app.return_value is not None
         assert app.return_value.passed == 1
