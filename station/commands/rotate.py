@@ -19,14 +19,11 @@ from station.commands.loaders import (
     open_audit,
     open_signer,
     operator_option,
-    space_guard,
 )
 from station.commands.options import json_option, timeout_option
+from station.engine.compose import station_context
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.station import StationContext
 from station.errors import StationError
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
 
 
 class RotateError(StationError):
@@ -71,15 +68,8 @@ def rotate(
                 f"board {uid} on {url} has no current certificate from this station: provision "
                 "it with `station provision` instead"
             )
-        station = StationContext(
-            station_id=config.station.id,
-            signer=signer,
-            policy=CsrPolicy.from_config(config),
-            profile=DeviceProfile.from_config(config),
-            audit=audit,
-            revoke_superseded=not keep_old_valid,
-            request_timeout=timeout,
-            space=space_guard(config),
+        station = station_context(
+            config, audit, signer, request_timeout=timeout, revoke_superseded=not keep_old_valid
         )
         options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
         result = Cycle(station, "rotate", url, options).run()
