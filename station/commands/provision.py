@@ -18,6 +18,7 @@ from station.commands.options import json_option, timeout_option
 from station.engine.compose import station_context
 from station.engine.events import CycleResult, Outcome
 from station.engine.gang import provision_all
+from station.errors import ExitCode
 from station.logbook import Logbook
 from station.phrasing import quoted
 
@@ -128,7 +129,7 @@ def provision(
     note = disk_full_note(config, logbook, (r.failure.code for r in results if r.failure))
     if note is not None:
         click.echo(f"error: {note}", err=True)
-    sys.exit(0 if all(r.good for r in results) else 1)
+    sys.exit(ExitCode.of(all(r.good for r in results)))
 
 
 COMMANDS = (provision,)

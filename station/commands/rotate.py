@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from device_protocol import Link, LinkError
+from device_protocol import Link
 from station.commands.loaders import (
     config_of,
     open_audit,
@@ -23,7 +23,7 @@ from station.commands.loaders import (
 from station.commands.options import json_option, timeout_option
 from station.engine.compose import station_context
 from station.engine.cycle import Cycle, CycleOptions
-from station.errors import StationError
+from station.errors import ExitCode, StationError
 
 
 class RotateError(StationError):
@@ -55,11 +55,8 @@ def rotate(
     if not operator:
         raise click.UsageError("--operator (or STATION_OPERATOR) is required")
     config = config_of(ctx)
-    try:
-        with Link(url, timeout=timeout) as link:
-            uid = link.hello().uid
-    except LinkError as e:
-        raise RotateError(f"{e}; check the port and that the board is powered") from e
+    with Link(url, timeout=timeout) as link:
+        uid = link.hello().uid
     signer = open_signer(config)
     with open_audit(config) as audit:
         old = next((c for c in audit.board_certificates(uid) if c.status.active), None)
@@ -92,7 +89,7 @@ def rotate(
             f"ROTATED {uid}: certificate {old.serial} is now {record['old_status']}, "
             f"superseded by {result.serial}. Publish the CRL with `station crl`."
         )
-    sys.exit(0 if result.passed else 1)
+    sys.exit(ExitCode.of(result.passed))
 
 
 COMMANDS = (rotate,)

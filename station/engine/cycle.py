@@ -311,9 +311,8 @@ class Cycle:
         assert self._serial is not None
         try:
             link.put_cert(chain)
-        except Exception as error:
-            status = getattr(error, "status", None)
-            if status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
+        except DeviceError as error:
+            if error.status in (m.Status.STORAGE_FAILED, m.Status.DIGEST_MISMATCH, m.Status.LOCKED):
                 # The board says the chain is not stored: the certificate never went out.
                 serial, ctx, at = self._serial, self._ctx, _now()
                 self._durably(
