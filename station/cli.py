@@ -7,14 +7,11 @@ from pathlib import Path
 
 import click
 
+from device_protocol import DeviceError, LinkError, ProtocolError
 from station import __version__
 from station.context import CliContext
-from station.errors import StationError
-
-#: Exit codes (DESIGN section 6): 0 success, 1 a board or check failed, 2 usage or configuration.
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
+from station.engine.failures import one_line
+from station.errors import ExitCode, StationError
 
 
 def default_home() -> Path:
@@ -69,22 +66,35 @@ COMMAND_MODULES: tuple[str, ...] = (
 _register()
 
 
+def link_error_line(error: LinkError) -> str:
+    """A board or port fault as one line: the port, what failed, what to do next. Faults of the
+    wire (a port that cannot be opened, a board gone or silent) say what to do themselves."""
+    text = str(error)
+    if isinstance(error, DeviceError | ProtocolError):
+        text += "; retry, and if it repeats check the board's firmware version"
+    return one_line(text)
+
+
 def main() -> None:
-    """Console entry point: a StationError becomes one line on stderr, never a traceback."""
+    """Console entry point: a StationError, or a LinkError from a board or port, becomes one
+    line on stderr, never a traceback; the exit code is an :class:`ExitCode`."""
     try:
         code = cli.main(standalone_mode=False)
         if isinstance(code, int) and code:
             sys.exit(code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(ExitCode.FAILED)
     except click.ClickException as e:
         e.show()
         sys.exit(e.exit_code)
     except StationError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(e.exit_code)
+    except LinkError as e:
+        click.echo(f"error: {link_error_line(e)}", err=True)
+        sys.exit(ExitCode.FAILED)
     except KeyboardInterrupt:
-        sys.exit(130)
+        sys.exit(ExitCode.INTERRUPTED)
     except SystemExit:
         raise

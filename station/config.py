@@ -9,6 +9,7 @@ from __future__ import annotations
 import string
 import tomllib
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +18,11 @@ from station.errors import ConfigError
 from station.home import StationHome
 from station.jig import JigSection, read_jig
 from station.phrasing import one_of, quoted
+from station.pki.audit_signer import SignerFiles
 from station.pki.keys import KeyRef
 from station.pki.pkcs11_uri import UriError, is_pkcs11_uri, parse_key_uri
+from station.pki.policy import CsrPolicy
+from station.pki.profile import DeviceProfile
 
 #: Curves and RSA sizes AWS IoT Core accepts for device certificates (DESIGN section 4).
 AWS_EC_CURVES = ("P-256", "P-384", "P-521")
@@ -95,6 +99,39 @@ class StationConfig:
     qa: QaSection
     export: ExportSection
     jig: JigSection
+
+    # The PKI objects station.toml configures; the config builds them, so station.pki never
+    # reads the config.
+
+    def device_profile(self) -> DeviceProfile:
+        """The device certificate profile of ``[profile]``."""
+        p = self.profile
+        return DeviceProfile(
+            common_name=p.common_name,
+            organization=p.organization,
+            validity_days=p.validity_days,
+            backdate=timedelta(minutes=p.backdate_minutes),
+            ec_key_agreement=p.ec_key_agreement,
+            station_id=self.station.id,
+        )
+
+    def csr_policy(self) -> CsrPolicy:
+        """The CSR policy of ``[policy]``."""
+        p = self.policy
+        return CsrPolicy(
+            ec_curves=p.ec_curves, rsa_sizes=p.rsa_sizes, max_csr_bytes=p.max_csr_bytes
+        )
+
+    def audit_signer_files(self) -> SignerFiles:
+        """Where the audit-signing certificate and key live, and what it is issued for."""
+        return SignerFiles(
+            key=self.export.signer_key,
+            cert=self.export.signer_cert,
+            intermediate_cert=self.ca.intermediate_cert,
+            org=self.station.org,
+            station_id=self.station.id,
+            days=self.export.signer_days,
+        )
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:

@@ -10,13 +10,10 @@ from pathlib import Path
 
 from station.audit import AuditDB
 from station.config import load_config
-from station.engine.station import StationContext
+from station.engine.compose import device_signer, station_context
+from station.engine.station import DEFAULT_KEY_PREFERENCE, StationContext
 from station.home import StationHome
-from station.pki.ca import load_certificate
 from station.pki.keys import KeySecrets, load_ca_key
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
-from station.pki.signer import DeviceSigner
 
 
 def make_home(
@@ -65,22 +62,16 @@ def open_context(
     audit: AuditDB | None = None,
     *,
     pin: str = "",
-    **overrides: object,
+    key_preference: tuple[str, ...] = DEFAULT_KEY_PREFERENCE,
 ) -> StationContext:
     """A station context over a bench home; ``pin`` opens a token-held intermediate key."""
     config = load_config(StationHome(home))
-    profile = DeviceProfile.from_config(config)
     key_secrets = KeySecrets(passphrase=passphrase, pin=pin, module=config.ca.pkcs11_module)
-    signer = DeviceSigner(
-        load_certificate(config.ca.intermediate_cert),
-        load_ca_key(config.ca.intermediate_key, key_secrets),
-        profile,
-    )
-    return StationContext(
-        station_id=config.station.id,
-        signer=signer,
-        policy=CsrPolicy.from_config(config),
-        profile=profile,
-        audit=audit or AuditDB.open(config.home.audit_db),
-        **overrides,  # type: ignore[arg-type]
+    signer = device_signer(config, lambda: load_ca_key(config.ca.intermediate_key, key_secrets))
+    return station_context(
+        config,
+        audit or AuditDB.open(config.home.audit_db),
+        signer,
+        key_preference=key_preference,
+        guard_space=False,
     )

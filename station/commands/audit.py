@@ -12,6 +12,7 @@ from station.audit.verify import findings, walk_file
 from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit, open_audit_readonly
 from station.commands.options import json_option
+from station.errors import ExitCode
 from station.phrasing import quoted
 
 
@@ -42,7 +43,7 @@ def verify(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"BAD {finding}")
     else:
         click.echo(f"OK {state.count} events, chain intact, certificate records consistent")
-    sys.exit(1 if found else 0)
+    sys.exit(ExitCode.of(not found))
 
 
 @audit.command("list")

@@ -29,7 +29,7 @@ from station.commands.loaders import (
 )
 from station.commands.options import TimeType, json_option
 from station.config import load_config
-from station.errors import ConfigError
+from station.errors import ConfigError, ExitCode
 from station.pki.ca import load_certificate
 from station.pki.signer import utc_now
 
@@ -164,7 +164,7 @@ def verify_export_command(
     else:
         for mismatch in check.mismatches:
             click.echo(f"BAD {mismatch}")
-    sys.exit(0 if check.ok else 1)
+    sys.exit(ExitCode.of(check.ok))
 
 
 @click.command()

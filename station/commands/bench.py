@@ -17,6 +17,7 @@ from station.bench.figures import Figure, table
 from station.bench.soak import soak
 from station.bench.tokens import token_vs_file
 from station.commands.options import json_option
+from station.errors import ExitCode
 
 
 def _figures(quick: bool, log: bool) -> list[Figure]:
@@ -62,13 +63,13 @@ def bench(as_json: bool, quick: bool, soak_cycles: int | None, seed: int) -> Non
             )
         else:
             click.echo("\n".join(report.lines()))
-        sys.exit(0 if report.ok else 1)
+        sys.exit(ExitCode.of(report.ok))
     figures = _figures(quick, log=not as_json)
     if as_json:
         click.echo(json.dumps({"quick": quick, "figures": [f.as_dict() for f in figures]}))
     else:
         click.echo(table(figures))
-    sys.exit(0 if all(f.met is not False for f in figures) else 1)
+    sys.exit(ExitCode.of(all(f.met is not False for f in figures)))
 
 
 COMMANDS = (bench,)

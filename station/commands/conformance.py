@@ -7,9 +7,9 @@ import sys
 
 import click
 
-from device_protocol import LinkError
 from device_protocol.conformance import CaseResult, run_conformance
 from station.commands.options import baud_option, json_option, timeout_option
+from station.errors import ExitCode
 
 
 @click.command()
@@ -35,10 +35,7 @@ def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
 
     if not as_json:
         click.echo(f"conformance of the board on {url} (destructive: keys and locks it)")
-    try:
-        report = run_conformance(url, baudrate=baud, timeout=timeout, on_result=show)
-    except LinkError as e:
-        raise click.ClickException(f"{e}; nothing was checked") from e
+    report = run_conformance(url, baudrate=baud, timeout=timeout, on_result=show)
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     else:
@@ -46,7 +43,7 @@ def conformance(url: str, baud: int, timeout: float, as_json: bool) -> None:
         if report.not_run:
             verdict += f"; not run: {', '.join(report.not_run)}"
         click.echo(f"conformance {verdict}: {len(report.results)} cases")
-    sys.exit(0 if report.passed else 1)
+    sys.exit(ExitCode.of(report.passed))
 
 
 COMMANDS = (conformance,)

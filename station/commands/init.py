@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import click
 
-from station.audit import AuditDB, NewEvent
-from station.commands.loaders import event_context, home_of
+from station.commands.loaders import home_of
 from station.commands.options import ca_days_option, key_type_option, pkcs11_option
 from station.commands.passphrases import ca_key_secrets, root_passphrase, token_module
-from station.config import parse_config
-from station.config_template import render_config
-from station.errors import ConfigError
-from station.files import write_new_file
-from station.pki import ca_store
+from station.new_home import (
+    DEFAULT_INTERMEDIATE_DAYS,
+    DEFAULT_INTERMEDIATE_KEY,
+    DEFAULT_ROOT_DAYS,
+    DEFAULT_ROOT_KEY,
+    HomeSecrets,
+    HomeSpec,
+    create_home,
+    plan_home,
+)
 from station.pki.keys import KeySpec
 from station.pki.pkcs11_uri import Pkcs11Uri
 from station.pki.signer import utc_now
@@ -29,10 +31,14 @@ ROOT_WARNING = (
 @click.command()
 @click.option("--org", required=True, help="Organisation name (O= of the CA certificates).")
 @click.option("--station-id", required=True, help="Station identifier, e.g. line1-st01.")
-@key_type_option("--root-key", "ec-p384", "Root CA key type.")
-@key_type_option("--intermediate-key", "ec-p256", "Station intermediate CA key type.")
-@ca_days_option("--root-days", 9125, "Root CA validity in days.")
-@ca_days_option("--intermediate-days", 5475, "Intermediate CA validity in days.")
+@key_type_option("--root-key", DEFAULT_ROOT_KEY, "Root CA key type.")
+@key_type_option(
+    "--intermediate-key", DEFAULT_INTERMEDIATE_KEY, "Station intermediate CA key type."
+)
+@ca_days_option("--root-days", DEFAULT_ROOT_DAYS, "Root CA validity in days.")
+@ca_days_option(
+    "--intermediate-days", DEFAULT_INTERMEDIATE_DAYS, "Intermediate CA validity in days."
+)
 @click.option(
     "--external-root",
     is_flag=True,
@@ -59,50 +65,28 @@ def init(
     or asked for) and station.toml names it.
     """
     home = home_of(ctx)
-    if home.config.exists():
-        raise ConfigError(f"{home.config} exists: {home.root} is already a station home")
-    if pkcs11_uri is None:
-        text = render_config(station_id, org)
-    else:  # record the module used unless the URI names it
-        module = "" if pkcs11_uri.module_path else token_module("")
-        text = render_config(
-            station_id, org, intermediate_key=str(pkcs11_uri), pkcs11_module=module
-        )
-    config = parse_config(tomllib.loads(text), home, f"station.toml for {home.root}")
-    paths = ca_store.IntermediatePaths(
-        config.ca.intermediate_key,
-        config.ca.intermediate_cert,
-        config.ca.root_cert,
-        home.ca_dir / "intermediate.csr.pem",
+    # The module recorded in station.toml for a token key whose URI names none.
+    module = "" if pkcs11_uri is None or pkcs11_uri.module_path else token_module("")
+    spec = HomeSpec(
+        org=org,
+        station_id=station_id,
+        root_key=root_key,
+        intermediate_key=intermediate_key,
+        root_days=root_days,
+        intermediate_days=intermediate_days,
+        external_root=external_root,
+        pkcs11_uri=pkcs11_uri,
+        pkcs11_module=module,
     )
-    now = utc_now()
-    if external_root:
-        secrets = ca_key_secrets(paths.key, config.ca.pkcs11_module, new=True)
-        ca_store.intermediate_csr(paths, org, station_id, intermediate_key, secrets)
-    else:
-        root_pass = root_passphrase(new=True)
-        secrets = ca_key_secrets(paths.key, config.ca.pkcs11_module, new=True)
-        root, key = ca_store.create_root(
-            home.offline_root_key, home.offline_root_cert, org, root_key, root_days, root_pass, now
-        )
-        ca_store.create_intermediate(
-            paths,
-            root,
-            key,
-            org,
-            station_id,
-            intermediate_key,
-            intermediate_days,
-            secrets,
-            now,
-        )
-    with AuditDB.open(home.audit_db) as audit:
-        audit.record_event(
-            NewEvent("STATION_INIT", data={"org": org, "external_root": external_root}),
-            event_context(config),
-            now,
-        )
-    write_new_file(home.config, text.encode("utf-8"), 0o644)
+    plan = plan_home(home, spec)  # a home in use or a bad config fails before any prompt
+    root_pass = "" if external_root else root_passphrase(new=True)
+    config = plan.config
+    secrets = HomeSecrets(
+        intermediate=ca_key_secrets(config.ca.intermediate_key, config.ca.pkcs11_module, new=True),
+        root_passphrase=root_pass,
+    )
+    create_home(plan, secrets, utc_now())
+    paths = plan.paths
     click.echo(f"Station {station_id} initialised in {home.root}")
     if external_root:
         click.echo(

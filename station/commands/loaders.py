@@ -11,15 +11,12 @@ from station.audit import AuditDB, EventContext
 from station.commands.passphrases import audit_passphrase, ca_key_secrets
 from station.config import StationConfig, load_config
 from station.context import CliContext
-from station.disk import MIB, DiskFull, SpaceGuard, is_disk_full
-from station.engine.station import StationContext
+from station.disk import DiskFull, is_disk_full
+from station.engine.compose import device_signer
 from station.home import StationHome
 from station.logbook import Logbook
-from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create
-from station.pki.ca import load_certificate
+from station.pki.audit_signer import AuditSigner, load_or_create
 from station.pki.keys import CaPrivateKey, load_ca_key
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
 
 OPERATOR_ENV = "STATION_OPERATOR"
@@ -68,30 +65,14 @@ def open_ca_key(config: StationConfig) -> CaPrivateKey:
 
 
 def open_signer(config: StationConfig) -> DeviceSigner:
-    """The device signer over the configured intermediate."""
-    return DeviceSigner(
-        load_certificate(config.ca.intermediate_cert),
-        open_ca_key(config),
-        DeviceProfile.from_config(config),
-    )
+    """The device signer over the configured intermediate (asks for the key's secrets)."""
+    return device_signer(config, lambda: open_ca_key(config))
 
 
 def open_audit_signer(config: StationConfig, now: datetime) -> tuple[AuditSigner, bool]:
     """The audit-signing certificate and key; issued by the intermediate on first use."""
-    files = SignerFiles(
-        key=config.export.signer_key,
-        cert=config.export.signer_cert,
-        intermediate_cert=config.ca.intermediate_cert,
-        org=config.station.org,
-        station_id=config.station.id,
-        days=config.export.signer_days,
-    )
+    files = config.audit_signer_files()
     return load_or_create(files, audit_passphrase(), lambda: open_ca_key(config), now)
-
-
-def space_guard(config: StationConfig) -> SpaceGuard:
-    """The free-space check run before each cycle ([station] min_free_mib)."""
-    return SpaceGuard(config.home.root, config.station.min_free_mib * MIB)
 
 
 def disk_full_note(config: StationConfig, logbook: Logbook, failures: Iterable[str]) -> str | None:
@@ -101,18 +82,3 @@ def disk_full_note(config: StationConfig, logbook: Logbook, failures: Iterable[s
     if log_full or DiskFull.code in failures:
         return str(DiskFull(config.home.root))
     return None
-
-
-def station_context(
-    config: StationConfig, audit: AuditDB, signer: DeviceSigner, *, timeout: float = 2.0
-) -> StationContext:
-    """What the engine needs from this station, for cycles on its slots."""
-    return StationContext(
-        station_id=config.station.id,
-        signer=signer,
-        policy=CsrPolicy.from_config(config),
-        profile=DeviceProfile.from_config(config),
-        audit=audit,
-        request_timeout=timeout,
-        space=space_guard(config),
-    )

@@ -9,6 +9,7 @@ import click
 
 from device_protocol import Link, LinkError
 from station.commands.options import baud_option, json_option, timeout_option
+from station.errors import ExitCode
 from station.ports import list_ports
 
 
@@ -23,11 +24,10 @@ def probe(url: str, baud: int, timeout: float, as_json: bool) -> None:
         with Link(url, baudrate=baud, timeout=timeout) as link:
             info = link.hello()
     except LinkError as e:
-        if as_json:
-            click.echo(json.dumps({"port": url, "ok": False, "error": str(e)}))
-        else:
-            click.echo(f"error: {e}", err=True)
-        sys.exit(1)
+        if not as_json:
+            raise  # one line on stderr, exit 1, like every command (station.cli.main)
+        click.echo(json.dumps({"port": url, "ok": False, "error": str(e)}))
+        sys.exit(ExitCode.FAILED)
     record = {
         "port": url,
         "ok": True,

@@ -13,16 +13,14 @@ from station.commands.loaders import (
     open_audit,
     open_signer,
     operator_option,
-    space_guard,
 )
 from station.commands.options import json_option, timeout_option
+from station.engine.compose import station_context
 from station.engine.events import CycleResult, Outcome
 from station.engine.gang import provision_all
-from station.engine.station import StationContext
+from station.errors import ExitCode
 from station.logbook import Logbook
 from station.phrasing import quoted
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
 
 
 def _expect_ids(values: tuple[str, ...]) -> dict[str, str]:
@@ -112,15 +110,7 @@ def provision(
                 "never confirmed delivered; it is delivered or revoked when that board returns",
                 err=True,
             )
-        station = StationContext(
-            station_id=config.station.id,
-            signer=signer,
-            policy=CsrPolicy.from_config(config),
-            profile=DeviceProfile.from_config(config),
-            audit=audit,
-            request_timeout=timeout,
-            space=space_guard(config),
-        )
+        station = station_context(config, audit, signer, request_timeout=timeout)
         logbook = Logbook(config.home.log_file, config.station.id)
         try:
             results = provision_all(
@@ -139,7 +129,7 @@ def provision(
     note = disk_full_note(config, logbook, (r.failure.code for r in results if r.failure))
     if note is not None:
         click.echo(f"error: {note}", err=True)
-    sys.exit(0 if all(r.good for r in results) else 1)
+    sys.exit(ExitCode.of(all(r.good for r in results)))
 
 
 COMMANDS = (provision,)

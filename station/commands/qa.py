@@ -7,10 +7,11 @@ import sys
 
 import click
 
-from device_protocol import Link, LinkError
+from device_protocol import Link
 from station.commands.loaders import config_of, open_audit, operator_option
 from station.commands.options import baud_option, json_option, timeout_option
-from station.qa import QaContext, QaError, run_qa
+from station.errors import ExitCode
+from station.qa import QaContext, run_qa
 
 
 @click.group()
@@ -34,11 +35,8 @@ def verify(
     config = config_of(ctx)
     with open_audit(config) as audit:
         context = QaContext.from_config(config, audit, operator)
-        try:
-            with Link(url, baudrate=baud, timeout=timeout) as link:
-                report = run_qa(link, context)
-        except LinkError as e:  # opening the port
-            raise QaError(f"{e}; nothing was checked") from e
+        with Link(url, baudrate=baud, timeout=timeout) as link:
+            report = run_qa(link, context)
     if as_json:
         click.echo(json.dumps(report.as_dict()))
     else:
@@ -46,7 +44,7 @@ def verify(
         click.echo(f"QA {verdict} board {report.board_uid} on {report.port}")
         for check in report.checks:
             click.echo(f"  {'ok  ' if check.ok else 'FAIL'} {check.name:<12} {check.detail}")
-    sys.exit(0 if report.passed else 1)
+    sys.exit(ExitCode.of(report.passed))
 
 
 COMMANDS = (qa,)

@@ -13,20 +13,17 @@ import sys
 
 import click
 
-from device_protocol import Link, LinkError
+from device_protocol import Link
 from station.commands.loaders import (
     config_of,
     open_audit,
     open_signer,
     operator_option,
-    space_guard,
 )
 from station.commands.options import json_option, timeout_option
+from station.engine.compose import station_context
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.station import StationContext
-from station.errors import StationError
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
+from station.errors import ExitCode, StationError
 
 
 class RotateError(StationError):
@@ -58,11 +55,8 @@ def rotate(
     if not operator:
         raise click.UsageError("--operator (or STATION_OPERATOR) is required")
     config = config_of(ctx)
-    try:
-        with Link(url, timeout=timeout) as link:
-            uid = link.hello().uid
-    except LinkError as e:
-        raise RotateError(f"{e}; check the port and that the board is powered") from e
+    with Link(url, timeout=timeout) as link:
+        uid = link.hello().uid
     signer = open_signer(config)
     with open_audit(config) as audit:
         old = next((c for c in audit.board_certificates(uid) if c.status.active), None)
@@ -71,15 +65,8 @@ def rotate(
                 f"board {uid} on {url} has no current certificate from this station: provision "
                 "it with `station provision` instead"
             )
-        station = StationContext(
-            station_id=config.station.id,
-            signer=signer,
-            policy=CsrPolicy.from_config(config),
-            profile=DeviceProfile.from_config(config),
-            audit=audit,
-            revoke_superseded=not keep_old_valid,
-            request_timeout=timeout,
-            space=space_guard(config),
+        station = station_context(
+            config, audit, signer, request_timeout=timeout, revoke_superseded=not keep_old_valid
         )
         options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
         result = Cycle(station, "rotate", url, options).run()
@@ -102,7 +89,7 @@ def rotate(
             f"ROTATED {uid}: certificate {old.serial} is now {record['old_status']}, "
             f"superseded by {result.serial}. Publish the CRL with `station crl`."
         )
-    sys.exit(0 if result.passed else 1)
+    sys.exit(ExitCode.of(result.passed))
 
 
 COMMANDS = (rotate,)

@@ -18,8 +18,8 @@ from station.commands.loaders import (
 )
 from station.files import replace_file
 from station.pki.errors import PolicyRejection
-from station.pki.policy import CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.policy import check_csr
+from station.pki.profile import BoardIdentity
 from station.pki.signer import utc_now
 
 
@@ -67,8 +67,8 @@ def sign(
             accepted = check_csr(
                 data,
                 board,
-                policy=CsrPolicy.from_config(config),
-                profile=DeviceProfile.from_config(config),
+                policy=config.csr_policy(),
+                profile=config.device_profile(),
                 key_known=audit.key_known,
             )
         except PolicyRejection as e:

@@ -15,9 +15,9 @@ from station.commands.loaders import (
     open_audit_signer,
     open_signer,
     operator_option,
-    station_context,
 )
 from station.commands.options import timeout_option
+from station.engine.compose import station_context
 from station.errors import ConfigError
 from station.jig import JigPorts, load_jig_file
 from station.line.setup import LineSetup
@@ -57,7 +57,7 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
     logbook = Logbook(config.home.log_file, config.station.id)
     try:
         with open_audit(config) as audit:
-            station = station_context(config, audit, signer, timeout=timeout)
+            station = station_context(config, audit, signer, request_timeout=timeout)
             exporter = AuditShiftExporter(
                 audit, audit_signer, config.export.folder, station.station_id
             )

@@ -320,9 +320,8 @@ class Cycle:
         assert self._serial is not None
         try:
             link.put_cert(chain)
-        except Exception as error:
-            status = getattr(error, "status", None)
-            if status in (
+        except DeviceError as error:
+            if error.status in (
                 m.Status.STORAGE_FAILED,
                 m.Status.DIGEST_MISMATCH,
                 m.Status.LOCKED,

@@ -16,10 +16,11 @@ DEFAULT_KEY_PREFERENCE = ("ec-p256", "ec-p384", "ec-p521", "rsa-2048", "rsa-3072
 
 @dataclass(frozen=True)
 class StationContext:
+    """Built from station.toml in one place, :func:`station.engine.compose.station_context`."""
+
     station_id: str
     signer: DeviceSigner
     policy: CsrPolicy
-    profile: DeviceProfile
     audit: AuditDB
     key_preference: tuple[str, ...] = DEFAULT_KEY_PREFERENCE
     #: Revoke a certificate that a re-provisioned board's new one supersedes.
@@ -28,3 +29,9 @@ class StationContext:
     retries: int = 3
     #: Checked before each cycle: no cycle starts below the free-space minimum. None: no check.
     space: SpaceGuard | None = None
+
+    @property
+    def profile(self) -> DeviceProfile:
+        """The device certificate profile: the signer's own, so the subject the engine asks
+        the board for and the certificate the signer builds cannot disagree."""
+        return self.signer.profile

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from station.errors import StationError
+from station.errors import ExitCode, StationError
 
 
 class PkiError(StationError):
@@ -26,9 +26,9 @@ class TokenError(PkiError):
 
 
 class TokenModuleError(TokenError):
-    """No PKCS#11 module is configured, or it cannot be loaded (configuration: exit code 2)."""
+    """No PKCS#11 module is configured, or it cannot be loaded (a configuration error)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class WrongPin(TokenError):

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from station.config import StationConfig
 from station.phrasing import one_of, quoted
 from station.pki.csr_der import (
     EC_PUBLIC_KEY_OID,
@@ -45,12 +44,6 @@ class CsrPolicy:
     ec_curves: tuple[str, ...] = ("P-256", "P-384", "P-521")
     rsa_sizes: tuple[int, ...] = (2048, 3072, 4096)
     max_csr_bytes: int = 16384
-
-    @classmethod
-    def from_config(cls, config: StationConfig) -> CsrPolicy:
-        """The policy configured in station.toml ``[policy]``."""
-        p = config.policy
-        return cls(ec_curves=p.ec_curves, rsa_sizes=p.rsa_sizes, max_csr_bytes=p.max_csr_bytes)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from station.config import StationConfig
 from station.phrasing import quoted
 from station.pki.errors import PolicyRejection
 from station.pki.keys import CaPrivateKey, CertifiablePublicKey
@@ -42,7 +41,8 @@ class BoardIdentity:
 
 @dataclass(frozen=True)
 class DeviceProfile:
-    """How device certificates look. Build one with :meth:`from_config` or directly in tests."""
+    """How device certificates look. station.toml's ``[profile]`` builds one
+    (``StationConfig.device_profile``); tests build them directly."""
 
     common_name: str = "{uid}"
     organization: str = ""
@@ -50,19 +50,6 @@ class DeviceProfile:
     backdate: timedelta = timedelta(minutes=5)
     ec_key_agreement: bool = True
     station_id: str = ""
-
-    @classmethod
-    def from_config(cls, config: StationConfig) -> DeviceProfile:
-        """The profile configured in station.toml ``[profile]``."""
-        p = config.profile
-        return cls(
-            common_name=p.common_name,
-            organization=p.organization,
-            validity_days=p.validity_days,
-            backdate=timedelta(minutes=p.backdate_minutes),
-            ec_key_agreement=p.ec_key_agreement,
-            station_id=config.station.id,
-        )
 
     def thing_name(self, board: BoardIdentity) -> str:
         """The CN and AWS IoT thing name for ``board``; refuses identities that cannot be used."""

@@ -13,11 +13,10 @@ import pytest
 
 from station.audit import AuditDB
 from station.config import load_config
+from station.engine.compose import device_signer, station_context
 from station.engine.station import StationContext
 from station.home import StationHome
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
-from station.pki.signer import DeviceSigner
+from station.pki.keys import KeySecrets, load_ca_key
 
 CA_PASS = "engine-test-ca-pass"
 ENV = {
@@ -62,19 +61,9 @@ def home(template_home: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def station(home: Path) -> Iterator[StationContext]:
     config = load_config(StationHome(home))
-    signer = DeviceSigner.from_files(
-        config.ca.intermediate_cert,
-        config.ca.intermediate_key,
-        CA_PASS,
-        DeviceProfile.from_config(config),
-    )
+    secrets = KeySecrets(passphrase=CA_PASS)
+    signer = device_signer(config, lambda: load_ca_key(config.ca.intermediate_key, secrets))
     with AuditDB.open(config.home.audit_db) as audit:
-        yield StationContext(
-            station_id=config.station.id,
-            signer=signer,
-            policy=CsrPolicy.from_config(config),
-            profile=DeviceProfile.from_config(config),
-            audit=audit,
-            request_timeout=0.5,
-            retries=2,
+        yield station_context(
+            config, audit, signer, request_timeout=0.5, retries=2, guard_space=False
         )

@@ -21,6 +21,7 @@ from fixtures.board import BoardServer
 from station.audit import AuditDB
 from station.bench.softhsm import SoftHsm
 from station.config import load_config
+from station.engine.compose import device_signer, station_context
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.home import StationHome
@@ -29,9 +30,6 @@ from station.pki.ca import load_certificate
 from station.pki.keys import KeySecrets, load_ca_key
 from station.pki.pkcs11_keys import TokenEcKey, TokenRsaKey
 from station.pki.pkcs11_uri import Pkcs11Uri
-from station.pki.policy import CsrPolicy
-from station.pki.profile import DeviceProfile
-from station.pki.signer import DeviceSigner
 from tests.export.helpers import cms_verify
 from tests.pki.conftest import BIN, run, run_all
 from tests.token.conftest import PIN, uri
@@ -76,16 +74,8 @@ def context(home: Path, softhsm: SoftHsm, audit: AuditDB) -> StationContext:
     assert isinstance(config.ca.intermediate_key, Pkcs11Uri)
     key = load_ca_key(config.ca.intermediate_key, KeySecrets(pin=PIN, module=softhsm.module))
     assert isinstance(key, TokenEcKey | TokenRsaKey)
-    profile = DeviceProfile.from_config(config)
-    return StationContext(
-        station_id=config.station.id,
-        signer=DeviceSigner(load_certificate(config.ca.intermediate_cert), key, profile),
-        policy=CsrPolicy.from_config(config),
-        profile=profile,
-        audit=audit,
-        request_timeout=0.5,
-        retries=2,
-    )
+    signer = device_signer(config, lambda: key)
+    return station_context(config, audit, signer, request_timeout=0.5, retries=2, guard_space=False)
 
 
 def test_init_points_station_toml_at_the_token(token_home: Path, softhsm: SoftHsm) -> None:

@@ -34,9 +34,11 @@ def test_the_demo_flows_like_a_line_and_leaves_nothing_behind(
     for name in (CA_PASSPHRASE_ENV, ROOT_PASSPHRASE_ENV):
         monkeypatch.delenv(name, raising=False)  # restored (removed) after the test
     ptys_before = open_ptys()
+    env_before = dict(os.environ)
     with demo_line(4, seed=7) as setup:
         home = Path(setup.station.audit.path).parent
-        assert os.environ[CA_PASSPHRASE_ENV], "a made-up passphrase, in this process only"
+        # The made-up passphrases are values in this process, never in its environment.
+        assert dict(os.environ) == env_before
         app = StationApp(setup)
 
         async def scenario() -> None:
@@ -64,4 +66,5 @@ def test_the_demo_flows_like_a_line_and_leaves_nothing_behind(
     assert app.return_value is not None
     assert app.return_value.passed >= 5
     assert not home.exists(), "the throwaway station home is removed"
+    assert dict(os.environ) == env_before, "the environment is as the demo found it"
     assert open_ptys() == ptys_before, "every pty the demo opened is closed"
