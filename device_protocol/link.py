@@ -139,10 +139,6 @@ class Link:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def is_open(self) -> bool:
-        return self._port is not None
-
     def _write(self, data: bytes) -> None:
         if self._fd is not None:
             self._write_fd(self._fd, data)

@@ -11,10 +11,8 @@ from station import __version__
 from station.context import CliContext
 from station.errors import StationError
 
-#: Exit codes (DESIGN section 6): 0 success, 1 a board or check failed, 2 usage or configuration.
-EXIT_OK = 0
+#: Exit code (DESIGN section 6) of an aborted command: a check that did not pass.
 EXIT_FAILED = 1
-EXIT_USAGE = 2
 
 
 def default_home() -> Path:

@@ -62,7 +62,6 @@ class ContentChanged(CmsError):
 class VerifiedSignature:
     signer: x509.Certificate
     chain: tuple[x509.Certificate, ...]  # signer, intermediate(s), root
-    signing_time: datetime | None
 
 
 def _algorithm(tlv: Tlv, table: Collection[bytes], what: str) -> bytes:
@@ -163,7 +162,7 @@ def _verify(p7s: bytes, content: bytes, root: x509.Certificate) -> VerifiedSigna
     sig = signature.expect(der.OCTET_STRING, "signature").value
     _verify_signature(signer.public_key(), kind, sig_hash or digest, sig, attrs_der)
     chain = _chain(signer, certs, root, when or datetime.now(UTC))
-    return VerifiedSignature(signer, chain, when)
+    return VerifiedSignature(signer, chain)
 
 
 def _certificate(tlv: Tlv) -> x509.Certificate:
