@@ -19,7 +19,7 @@ from station.commands.loaders import (
 from station.files import replace_file
 from station.pki.errors import PolicyRejection
 from station.pki.policy import CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.pki.signer import utc_now
 
 
@@ -59,7 +59,7 @@ def sign(
     The certificate is recorded (ISSUED) before it is written out; a refusal is recorded too.
     """
     config = config_of(ctx)
-    board = BoardIdentity(uid=device_id, model=model, firmware=firmware)
+    board = ReportedIdentity(uid=device_id, model=model, firmware=firmware)
     data = csr_file.read(config.policy.max_csr_bytes + 1)
     audit_ctx = event_context(config, operator)
     with open_audit(config) as audit:

@@ -39,13 +39,13 @@ from station.engine.resume import Resumed, locked_board_reason
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
-from station.pki.profile import BoardIdentity
+from station.pki.profile import ReportedIdentity
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CycleOptions:
     operator: str | None = None
     expect_id: str | None = None
@@ -154,14 +154,14 @@ class Cycle:
             except Exception as audit_error:  # the database itself failed: say so, keep going
                 failure = classify(audit_error, self._step, self.slot)
         result = CycleResult(
-            self.slot,
-            self.port,
-            self._uid,
-            failure,
-            self._serial,
-            time.monotonic() - self._start,
-            self._note,
-            self._provisioned_at if failure is None else None,
+            slot=self.slot,
+            port=self.port,
+            board_uid=self._uid,
+            failure=failure,
+            serial=self._serial,
+            elapsed=time.monotonic() - self._start,
+            note=self._note,
+            provisioned_at=self._provisioned_at if failure is None else None,
         )
         self.listener(result)
         return result
@@ -170,7 +170,7 @@ class Cycle:
         self._enter(Step.HELLO)
         info = link.hello()
         self._uid = info.uid
-        board = BoardIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
+        board = ReportedIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
         expected = self.options.expect_id
         if expected is not None and expected != info.uid:
             raise IdentityMismatch(
@@ -271,7 +271,7 @@ class Cycle:
         self,
         link: Link,
         info: m.HelloInfo,
-        board: BoardIdentity,
+        board: ReportedIdentity,
         previous: CertificateRecord | None,
     ) -> None:
         station = self.station

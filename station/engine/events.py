@@ -40,7 +40,9 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Failure:
+class CycleFailure:
+    """Why a cycle failed: for the operator, the audit record and scripts."""
+
     kind: FailureKind
     step: Step
     code: str  # stable, for the audit record and scripts: "board-error.STORAGE_FAILED"
@@ -70,12 +72,12 @@ class ConsoleText:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CycleResult:
     slot: str
     port: str
     board_uid: str | None
-    failure: Failure | None
+    failure: CycleFailure | None
     serial: str | None
     elapsed: float
     note: str = ""  # e.g. "resumed after an interrupted cycle"

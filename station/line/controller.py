@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from station.engine.cycle import CycleOptions
 from station.engine.events import (
     ConsoleText,
+    CycleFailure,
     CycleResult,
     EngineEvent,
-    Failure,
     FailureKind,
     Outcome,
     Step,
@@ -285,7 +285,9 @@ class LineController:
         if status.busy or status.port is None or self.closing:
             return []
         self._put(slot, replace(state, watch=state.watch + 1))  # the watcher lets go of the port
-        options = CycleOptions(self.rules.operator, expect_id, reprovision)
+        options = CycleOptions(
+            operator=self.rules.operator, expect_id=expect_id, reprovision=reprovision
+        )
         return [
             StopWatching(slot),
             self._show(started(status, status.port, self.clock())),
@@ -330,7 +332,7 @@ class LineController:
         effects: list[Effect] = [Log(None, f"{name} crashed: {error!r}")]
         status = None if cycle_slot is None else self.statuses.get(cycle_slot)
         if status is not None and status.busy:
-            failure = Failure(
+            failure = CycleFailure(
                 FailureKind.STATION,
                 status.step or Step.HELLO,
                 "station.worker",

@@ -6,9 +6,9 @@ import enum
 from dataclasses import dataclass, replace
 
 from station.engine.events import (
+    CycleFailure,
     CycleResult,
     EngineEvent,
-    Failure,
     Outcome,
     Step,
     StepProgress,
@@ -66,7 +66,7 @@ class SlotStatus:
     progress: tuple[int, int] | None = None  # bytes or percent within the step
     started_at: float | None = None  # the station clock when the cycle began
     elapsed: float | None = None  # the cycle's time, once it ended
-    failure: Failure | None = None
+    failure: CycleFailure | None = None
     serial: str | None = None
     note: str = ""
 
