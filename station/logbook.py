@@ -12,7 +12,8 @@ import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from station.engine.events import ConsoleText, CycleResult, EngineEvent, Outcome, StepStarted
+from station.engine.events import ConsoleText, CycleResult, EngineEvent, StepStarted
+from station.engine.result_text import result_line
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
@@ -61,23 +62,7 @@ class Logbook:
         elif isinstance(event, ConsoleText):
             self.write(event.slot, f"console | {event.text}")
         elif isinstance(event, CycleResult):
-            if event.outcome is Outcome.ALREADY_PROVISIONED:
-                self.write(
-                    event.slot,
-                    f"ALREADY PROVISIONED {event.port} {event.board_uid}: {event.note}",
-                )
-            elif event.failure is None:
-                self.write(
-                    event.slot,
-                    f"PASS {event.port} {event.board_uid} serial {event.serial} "
-                    f"{event.elapsed:.2f}s {event.note}".rstrip(),
-                )
-            else:
-                self.write(
-                    event.slot,
-                    f"FAIL {event.port} {event.board_uid or '?'} {event.failure.code}: "
-                    f"{event.failure.message}",
-                )
+            self.write(event.slot, result_line(event, where=event.port))
 
     @property
     def error(self) -> OSError | None:

@@ -22,9 +22,9 @@ from station.engine.events import (
     CycleResult,
     EngineEvent,
     FailureKind,
-    Outcome,
     Step,
 )
+from station.engine.result_text import result_line
 from station.line.effects import (
     AskLabel,
     ConfirmReprovision,
@@ -308,14 +308,7 @@ class LineController:
         slot = result.slot
         self.state = replace(self.state, stats=self.stats.record(result))
         effects: list[Effect] = [ShowStats(self.stats)]
-        if result.outcome is Outcome.ALREADY_PROVISIONED:
-            text = f"ALREADY PROVISIONED {result.board_uid}: {result.note}"
-        elif result.failure is None:
-            text = f"PASS {result.board_uid} serial {result.serial} in {result.elapsed:.1f} s"
-        else:
-            failure = result.failure
-            text = f"FAIL {result.board_uid or '?'} {failure.code}: {failure.message}"
-        effects.append(Log(slot, text))
+        effects.append(Log(slot, result_line(result)))
         if self.closing:
             return effects + ([] if self.busy_slots() else [Exit(self.stats)])
         token = self._slot(slot).verdicts + 1
