@@ -12,7 +12,13 @@ import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from station.engine.events import ConsoleText, CycleResult, EngineEvent, StepStarted
+from station.engine.events import (
+    BoardIdentified,
+    ConsoleText,
+    CycleResult,
+    EngineEvent,
+    StepStarted,
+)
 from station.engine.result_text import result_line
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -59,6 +65,10 @@ class Logbook:
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, StepStarted):
             self.write(event.slot, f"step {event.step.value} at {event.elapsed:.2f}s")
+        elif isinstance(event, BoardIdentified):
+            self.write(
+                event.slot, f"board {event.uid} ({event.model} fw {event.firmware}, {event.state})"
+            )
         elif isinstance(event, ConsoleText):
             self.write(event.slot, f"console | {event.text}")
         elif isinstance(event, CycleResult):

@@ -27,6 +27,7 @@ from device_protocol.link import Link
 from device_protocol.signatures import verify_sha256
 from station.audit import CertificateRecord, CertificateStatus, EventContext, NewEvent
 from station.engine.events import (
+    BoardIdentified,
     ConsoleText,
     CycleResult,
     Listener,
@@ -170,6 +171,9 @@ class Cycle:
         self._enter(Step.HELLO)
         info = link.hello()
         self._uid = info.uid
+        self.listener(
+            BoardIdentified(self.slot, info.uid, info.model, info.firmware, info.state.value)
+        )
         board = ReportedIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
         expected = self.options.expect_id
         if expected is not None and expected != info.uid:

@@ -57,6 +57,17 @@ class StepStarted:
 
 
 @dataclass(frozen=True)
+class BoardIdentified:
+    """The board answered HELLO: who is on the slot for this cycle (before anything else)."""
+
+    slot: str
+    uid: str
+    model: str
+    firmware: str
+    state: str  # blank / keyed / certified / locked
+
+
+@dataclass(frozen=True)
 class StepProgress:
     """Bytes moved within a step; frequent, so a UI may coalesce them."""
 
@@ -104,5 +115,5 @@ class CycleResult:
         return self.failure is None
 
 
-EngineEvent = StepStarted | StepProgress | ConsoleText | CycleResult
+EngineEvent = StepStarted | BoardIdentified | StepProgress | ConsoleText | CycleResult
 Listener = Callable[[EngineEvent], None]

@@ -6,6 +6,7 @@ import enum
 from dataclasses import dataclass, replace
 
 from station.engine.events import (
+    BoardIdentified,
     CycleFailure,
     CycleResult,
     EngineEvent,
@@ -117,6 +118,8 @@ def apply(status: SlotStatus, event: EngineEvent) -> SlotStatus:
     """Advance the card by one engine event (console text changes nothing here)."""
     if isinstance(event, StepStarted):
         return replace(status, step=event.step, progress=None)
+    if isinstance(event, BoardIdentified):
+        return replace(status, board_uid=event.uid)
     if isinstance(event, StepProgress):
         return replace(status, step=event.step, progress=(event.done, event.total))
     if isinstance(event, CycleResult):

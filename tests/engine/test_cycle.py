@@ -13,7 +13,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fixtures.board import BoardServer, Faults
 from station.audit import CertificateStatus
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.events import CycleResult, FailureKind, Outcome, StepStarted
+from station.engine.events import (
+    BoardIdentified,
+    CycleResult,
+    EngineEvent,
+    FailureKind,
+    Outcome,
+    Step,
+    StepStarted,
+)
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
@@ -242,3 +250,21 @@ def test_no_private_key_or_passphrase_in_the_database_or_logs(
             data = path.read_bytes()
             for secret in secrets:
                 assert secret not in data, (path, secret[:20])
+
+
+def test_the_board_is_identified_right_after_hello(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """Listeners learn who is on the slot before the board is asked to do anything."""
+    board = make_board()
+    heard: list[EngineEvent] = []
+    result = Cycle(station, "2", board.url, CycleOptions(operator="op-1"), listener=heard.append)
+    assert result.run().passed
+    identified = [e for e in heard if isinstance(e, BoardIdentified)]
+    assert identified == [BoardIdentified("2", board.identity.uid, "VB-1", "1.0.0", "blank")]
+    order = [
+        e.step if isinstance(e, StepStarted) else "identified"
+        for e in heard
+        if isinstance(e, StepStarted | BoardIdentified)
+    ]
+    assert order[:3] == [Step.HELLO, "identified", Step.KEYGEN]

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from station.engine.cycle import CycleOptions
 from station.engine.events import (
+    BoardIdentified,
     ConsoleText,
     CycleFailure,
     CycleResult,
@@ -367,3 +368,19 @@ def test_the_controller_imports_without_textual() -> None:
         "assert 'textual' not in sys.modules, 'textual was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_ok_the_card_shows_the_board_identified_in_this_cycle() -> None:
+    """A retry after the board was swapped: once HELLO answers, the card names the board on the
+    jig now, not the one the failure was about."""
+    controller, _ = line()
+    running(controller, "1", uid="VB1-1")
+    controller.engine_event(result("1", POLICY, uid="VB1-1"))
+    controller.retry_pressed("1")
+    assert controller.statuses["1"].board_uid == "VB1-1", "nothing answered yet"
+    effects = controller.engine_event(BoardIdentified("1", "VB1-2", "VB-1", "1.0", "blank"))
+    assert len(effects) == 1
+    assert isinstance(effects[0], ShowStatus)
+    assert effects[0].status.board_uid == "VB1-2"
+    assert effects[0].status.phase is Phase.RUNNING
+    assert controller.statuses["1"].board_uid == "VB1-2"
