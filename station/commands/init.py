@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import click
 
 from station.audit import AuditDB, NewEvent
 from station.commands.loaders import event_context, home_of
-from station.commands.options import ca_days_option, key_type_option, pkcs11_option
+from station.commands.options import ca_days_option, json_option, key_type_option, pkcs11_option
 from station.commands.passphrases import ca_key_secrets, root_passphrase, token_module
+from station.commands.reports import action_record, certificate_record, emit_action
 from station.config import parse_config
 from station.config_template import render_config
 from station.errors import ConfigError
@@ -40,6 +42,7 @@ ROOT_WARNING = (
     "then run `station ca import-intermediate`.",
 )
 @pkcs11_option
+@json_option
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -51,6 +54,7 @@ def init(
     intermediate_days: int,
     external_root: bool,
     pkcs11_uri: Pkcs11Uri | None,
+    as_json: bool,
 ) -> None:
     """Create a station home: station.toml, root and intermediate CA, empty audit database.
 
@@ -76,6 +80,7 @@ def init(
         home.ca_dir / "intermediate.csr.pem",
     )
     now = utc_now()
+    intermediate = None
     if external_root:
         secrets = ca_key_secrets(paths.key, config.ca.pkcs11_module, new=True)
         ca_store.intermediate_csr(paths, org, station_id, intermediate_key, secrets)
@@ -85,7 +90,7 @@ def init(
         root, key = ca_store.create_root(
             home.offline_root_key, home.offline_root_cert, org, root_key, root_days, root_pass, now
         )
-        ca_store.create_intermediate(
+        intermediate = ca_store.create_intermediate(
             paths,
             root,
             key,
@@ -103,15 +108,35 @@ def init(
             now,
         )
     write_new_file(home.config, text.encode("utf-8"), 0o644)
-    click.echo(f"Station {station_id} initialised in {home.root}")
+    files = {
+        "config": home.config,
+        "audit_db": home.audit_db,
+        "intermediate_key": paths.key if isinstance(paths.key, Path) else None,
+        "intermediate_csr": paths.csr if external_root else None,
+        "intermediate_cert": None if external_root else paths.cert,
+        "root_cert": None if external_root else paths.root_cert,
+        "offline_root_key": None if external_root else home.offline_root_key,
+    }
+    record = action_record(
+        "init",
+        files,
+        station_id=station_id,
+        home=str(home.root),
+        external_root=external_root,
+        certificate=None if intermediate is None else certificate_record(intermediate),
+    )
+    first = f"Station {station_id} initialised in {home.root}"
     if external_root:
-        click.echo(
+        emit_action(
+            as_json,
+            record,
+            first,
             f"Intermediate CSR: {paths.csr}\nHave your root sign it (CA:TRUE pathLen 0, "
             "keyCertSign+cRLSign), then run `station ca import-intermediate --cert FILE "
-            "--root-cert FILE`."
+            "--root-cert FILE`.",
         )
     else:
-        click.echo(f"Intermediate CA: {paths.cert}")
+        emit_action(as_json, record, first, f"Intermediate CA: {paths.cert}")
         click.echo(ROOT_WARNING.format(dir=home.offline_root_dir), err=True)
 
 

@@ -16,6 +16,7 @@ from station.commands.loaders import (
     open_signer,
     operator_option,
 )
+from station.commands.reports import action_record
 from station.files import replace_file
 from station.pki.errors import PolicyRejection
 from station.pki.policy import CsrPolicy, check_csr
@@ -85,6 +86,7 @@ def sign(
     if out:
         replace_file(out, pem.encode("ascii"))
     record = {
+        **action_record("sign", {"out": out}),
         "serial": issued.serial_hex,
         "subject": issued.subject,
         "key": accepted.key_label,
@@ -94,7 +96,7 @@ def sign(
         "out": str(out) if out else None,
     }
     if as_json:
-        click.echo(json.dumps(record, indent=2))
+        click.echo(json.dumps(record))
     elif out:
         click.echo(f"Issued {issued.serial_hex} for {issued.subject} -> {out}")
     else:
