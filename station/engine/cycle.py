@@ -15,7 +15,6 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +35,7 @@ from station.engine.events import (
     StepStarted,
 )
 from station.engine.failures import IdentityMismatch, ReadbackMismatch, classify
+from station.engine.options import CycleOptions as CycleOptions  # built where cycles are
 from station.engine.resume import Resumed, locked_board_reason
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
@@ -44,13 +44,6 @@ from station.pki.profile import ReportedIdentity
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
-
-
-@dataclass(frozen=True, kw_only=True)
-class CycleOptions:
-    operator: str | None = None
-    expect_id: str | None = None
-    reprovision: bool = False
 
 
 class Cycle:

@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from station.engine.cycle import CycleOptions
 from station.engine.events import (
     ConsoleText,
     CycleFailure,
@@ -24,6 +23,7 @@ from station.engine.events import (
     FailureKind,
     Step,
 )
+from station.engine.options import CycleOptions
 from station.engine.result_text import result_line
 from station.line.effects import (
     AskLabel,
