@@ -33,6 +33,7 @@ from device_protocol.framing import (
     Rejected,
     encode,
 )
+from device_protocol.trace import trace_in, trace_out
 from device_protocol.transfer import chunk_capacity, chunks
 
 R = TypeVar("R")
@@ -224,6 +225,7 @@ class Link:
         end = None if deadline is None else self.clock() + deadline
         timeouts = resends = 0
         while True:
+            trace_out(self.url, wire)
             self._write(wire)
             answer = self._await(seq, request.NAME, end)
             if answer is _TIMED_OUT:
@@ -305,7 +307,9 @@ class Link:
                 return _TIMED_OUT
             data = self._read()
             if data:
-                self._events.extend(self._decoder.feed(data))
+                events = self._decoder.feed(data)
+                trace_in(self.url, events)
+                self._events.extend(events)
 
     # ---- the messages of SPEC.md ---------------------------------------------------------------
 

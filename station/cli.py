@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from station import __version__
 from station.context import CliContext
 from station.errors import StationError
+from station.log_setup import log_verbose_to_stderr
 
 #: Exit code (DESIGN section 6) of an aborted command: a check that did not pass.
 EXIT_FAILED = 1
@@ -19,8 +19,30 @@ def default_home() -> Path:
     return Path.home() / ".station"
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from station.versions import version_lines  # loads cryptography's OpenSSL binding
+
+    click.echo("\n".join(version_lines()))
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="station")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the station's version and those of cryptography, OpenSSL, textual and pyserial.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log to stderr at DEBUG, with a wire trace: every frame to (>) and from (<) a board.",
+)
 @click.option(
     "--home",
     envvar="STATION_HOME",
@@ -30,8 +52,10 @@ def default_home() -> Path:
     help="Station home: station.toml, CA material, audit database, logs (env STATION_HOME).",
 )
 @click.pass_context
-def cli(ctx: click.Context, home: Path) -> None:
+def cli(ctx: click.Context, verbose: bool, home: Path) -> None:
     """Factory provisioning station for AWS IoT device certificates."""
+    if verbose:
+        log_verbose_to_stderr()
     ctx.obj = CliContext(home=home)
 
 

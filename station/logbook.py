@@ -20,6 +20,7 @@ from station.engine.events import (
     StepStarted,
 )
 from station.engine.result_text import result_line
+from station.log_setup import IsoFormatter
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
@@ -48,9 +49,7 @@ class Logbook:
     def __init__(self, path: Path, station_id: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._handler = _Handler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-        self._handler.setFormatter(
-            logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%Y-%m-%dT%H:%M:%S")
-        )
+        self._handler.setFormatter(IsoFormatter("%(asctime)s %(message)s"))
         self._logger = logging.getLogger(f"station.logbook.{id(self)}")
         self._logger.propagate = False
         self._logger.setLevel(logging.INFO)

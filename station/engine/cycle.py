@@ -12,6 +12,7 @@ holds the key and is reported ALREADY PROVISIONED; nothing is written but the ch
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -36,6 +37,7 @@ from station.engine.events import (
 )
 from station.engine.failures import IdentityMismatch, ReadbackMismatch, classify
 from station.engine.options import CycleOptions as CycleOptions  # built where cycles are
+from station.engine.result_text import result_line
 from station.engine.resume import Resumed, locked_board_reason
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
@@ -44,6 +46,8 @@ from station.pki.profile import ReportedIdentity
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
+
+log = logging.getLogger(__name__)
 
 
 class Cycle:
@@ -109,6 +113,7 @@ class Cycle:
 
     def _enter(self, step: Step) -> None:
         self._step = step
+        log.debug("slot %s %s: step %s", self.slot, self.port, step.value)
         self.listener(StepStarted(self.slot, step, time.monotonic() - self._start))
 
     def _progress(self, _what: str, done: int, total: int) -> None:
@@ -157,6 +162,7 @@ class Cycle:
             note=self._note,
             provisioned_at=self._provisioned_at if failure is None else None,
         )
+        log.info("slot %s %s", self.slot, result_line(result, where=self.port))
         self.listener(result)
         return result
 
