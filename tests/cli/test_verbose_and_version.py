@@ -36,7 +36,8 @@ def test_verbose_traces_every_frame_in_and_out_on_stderr(make_board: MakeBoard) 
     board = make_board()
     done = run("-v", "probe", "--port", board.url, "--json")
     assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout)["uid"] == board.identity.uid, "the trace stays off stdout"
+    record = json.loads(done.stdout)  # the trace stays off stdout
+    assert record["board"] == record["uid"] == board.identity.uid, "a board result names the board"
     trace = [line.split(" ", 3) for line in done.stderr.splitlines()]
     wire = [rest for _, name, level, rest in trace if name == "device_protocol.trace"]
     assert all(level == "DEBUG" for _, _, level, _ in trace)
