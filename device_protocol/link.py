@@ -32,6 +32,7 @@ from device_protocol.framing import (
     encode,
 )
 from device_protocol.serial_port import SerialFactory, SerialPort
+from device_protocol.trace import trace_in, trace_out
 from device_protocol.transfer import chunk_capacity, chunks
 
 R = TypeVar("R")
@@ -117,10 +118,6 @@ class Link:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @property
-    def is_open(self) -> bool:
-        return self._io.is_open
-
     def _write(self, data: bytes) -> None:
         self._io.write(data)
         self.stats.bytes_out += len(data)
@@ -175,6 +172,7 @@ class Link:
         end = None if deadline is None else self.clock() + deadline
         timeouts = resends = 0
         while True:
+            trace_out(self.url, wire)
             self._write(wire)
             answer = self._await(seq, request.NAME, end)
             if answer is _TIMED_OUT:
@@ -274,7 +272,9 @@ class Link:
                 return _TIMED_OUT
             data = self._read()
             if data:
-                self._events.extend(self._decoder.feed(data))
+                events = self._decoder.feed(data)
+                trace_in(self.url, events)
+                self._events.extend(events)
 
     # ---- the messages of SPEC.md ---------------------------------------------------------------
 

@@ -8,18 +8,40 @@ from pathlib import Path
 import click
 
 from device_protocol import DeviceError, LinkError, ProtocolError
-from station import __version__
 from station.context import CliContext
 from station.engine.failures import one_line
 from station.errors import ExitCode, StationError
+from station.log_setup import log_verbose_to_stderr
 
 
 def default_home() -> Path:
     return Path.home() / ".station"
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from station.versions import version_lines  # loads cryptography's OpenSSL binding
+
+    click.echo("\n".join(version_lines()))
+    ctx.exit()
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="station")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the station's version and those of cryptography, OpenSSL, textual and pyserial.",
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Log to stderr at DEBUG, with a wire trace: every frame to (>) and from (<) a board.",
+)
 @click.option(
     "--home",
     envvar="STATION_HOME",
@@ -29,8 +51,10 @@ def default_home() -> Path:
     help="Station home: station.toml, CA material, audit database, logs (env STATION_HOME).",
 )
 @click.pass_context
-def cli(ctx: click.Context, home: Path) -> None:
+def cli(ctx: click.Context, verbose: bool, home: Path) -> None:
     """Factory provisioning station for AWS IoT device certificates."""
+    if verbose:
+        log_verbose_to_stderr()
     ctx.obj = CliContext(home=home)
 
 

@@ -1,7 +1,7 @@
 """station.toml: read once into frozen dataclasses; unknown keys rejected; all problems at once.
 
-Each top-level table has its own reader in :data:`SECTIONS`; later issues add ``[jig]``,
-``[audit]`` and so on by adding a dataclass, a reader and a field on :class:`StationConfig`.
+Each top-level table has its own reader in :data:`SECTIONS`; a new table is a dataclass, a
+reader in :data:`SECTIONS` and a field on :class:`StationConfig`.
 """
 
 from __future__ import annotations

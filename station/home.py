@@ -45,10 +45,6 @@ class StationHome:
         """The rotating plain-text station log (station events and board console lines)."""
         return self.root / "logs" / "station.log"
 
-    @property
-    def crl_dir(self) -> Path:
-        return self.root / "crl"
-
     def resolve(self, configured: str) -> Path:
         """A path from station.toml: relative paths are relative to the home."""
         path = Path(configured).expanduser()

@@ -12,7 +12,15 @@ import threading
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
-from station.engine.events import ConsoleText, CycleResult, EngineEvent, Outcome, StepStarted
+from station.engine.events import (
+    BoardIdentified,
+    ConsoleText,
+    CycleResult,
+    EngineEvent,
+    StepStarted,
+)
+from station.engine.result_text import result_line
+from station.log_setup import IsoFormatter
 
 MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 10
@@ -41,9 +49,7 @@ class Logbook:
     def __init__(self, path: Path, station_id: str) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._handler = _Handler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
-        self._handler.setFormatter(
-            logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%Y-%m-%dT%H:%M:%S")
-        )
+        self._handler.setFormatter(IsoFormatter("%(asctime)s %(message)s"))
         self._logger = logging.getLogger(f"station.logbook.{id(self)}")
         self._logger.propagate = False
         self._logger.setLevel(logging.INFO)
@@ -58,26 +64,14 @@ class Logbook:
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, StepStarted):
             self.write(event.slot, f"step {event.step.value} at {event.elapsed:.2f}s")
+        elif isinstance(event, BoardIdentified):
+            self.write(
+                event.slot, f"board {event.uid} ({event.model} fw {event.firmware}, {event.state})"
+            )
         elif isinstance(event, ConsoleText):
             self.write(event.slot, f"console | {event.text}")
         elif isinstance(event, CycleResult):
-            if event.outcome is Outcome.ALREADY_PROVISIONED:
-                self.write(
-                    event.slot,
-                    f"ALREADY PROVISIONED {event.port} {event.board_uid}: {event.note}",
-                )
-            elif event.failure is None:
-                self.write(
-                    event.slot,
-                    f"PASS {event.port} {event.board_uid} serial {event.serial} "
-                    f"{event.elapsed:.2f}s {event.note}".rstrip(),
-                )
-            else:
-                self.write(
-                    event.slot,
-                    f"FAIL {event.port} {event.board_uid or '?'} {event.failure.code}: "
-                    f"{event.failure.message}",
-                )
+            self.write(event.slot, result_line(event, where=event.port))
 
     @property
     def error(self) -> OSError | None:

@@ -62,7 +62,6 @@ class ContentChanged(CmsError):
 class VerifiedSignature:
     signer: x509.Certificate
     chain: tuple[x509.Certificate, ...]  # signer, intermediate(s), root
-    signing_time: datetime | None
 
 
 def _algorithm(tlv: Tlv, table: Collection[bytes], what: str) -> bytes:
@@ -166,7 +165,7 @@ def _verify(p7s: bytes, content: bytes, root: x509.Certificate) -> VerifiedSigna
         chain = verify_signer_chain(signer, certs, root, when or datetime.now(UTC))
     except SignerChainError as e:
         raise CmsError(str(e)) from e
-    return VerifiedSignature(signer, chain, when)
+    return VerifiedSignature(signer, chain)
 
 
 def _certificate(tlv: Tlv) -> x509.Certificate:

@@ -27,7 +27,7 @@ from station.audit.db import AuditDB
 from station.audit.export_files import ExportError, Progress, file_sha256
 from station.audit.records import EventContext, ExportRecord, parse_timestamp, timestamp
 from station.audit.snapshot import AuditSnapshot, Window
-from station.audit.summary import ShiftSummary, render_text
+from station.audit.summary import ExportSummary, render_text
 
 FORMAT = "station-audit-export/1"
 MANIFEST = "manifest.json"
@@ -182,7 +182,7 @@ def _write_data(
         on_total(
             snap.count_events(window) + snap.count_issued(window) + snap.count_revocations(window)
         )
-    summary = ShiftSummary()
+    summary = ExportSummary()
 
     def add(row: dict[str, Any]) -> None:
         summary.add(row)

@@ -1,6 +1,6 @@
 """The shift summary of an export: counts by outcome, operator and slot; yield; failure reasons.
 
-Pure and streaming: :meth:`ShiftSummary.add` sees one event at a time and keeps only counters
+Pure and streaming: :meth:`ExportSummary.add` sees one event at a time and keeps only counters
 (bounded by the number of operators, slots and failure codes, not by the number of events).
 Cycle times come from the database (see :meth:`AuditSnapshot.cycle_times`).
 """
@@ -20,7 +20,7 @@ OUTCOMES = {"LOCKED": "passed", "FAILED": "failed", "ALREADY_PROVISIONED": "alre
 
 
 @dataclass
-class ShiftSummary:
+class ExportSummary:
     """Counters over the events of one export window."""
 
     events: int = 0

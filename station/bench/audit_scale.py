@@ -33,9 +33,11 @@ def _per_board(home: Path, passphrase: str, state: Path) -> tuple[float, float]:
     station = open_context(home, passphrase)
     try:
         with SimProcess(CYCLES + 1, state, ("no-boot-chatter",)) as urls:
-            Cycle(station, "0", urls[0], CycleOptions("bench")).run()  # warm up
+            Cycle(station, "0", urls[0], CycleOptions(operator="bench")).run()  # warm up
             cpu0, wall0 = time.process_time(), time.perf_counter()
-            results = [Cycle(station, "1", u, CycleOptions("bench")).run() for u in urls[1:]]
+            results = [
+                Cycle(station, "1", u, CycleOptions(operator="bench")).run() for u in urls[1:]
+            ]
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
     finally:
         station.audit.close()
@@ -48,7 +50,7 @@ def template_certificate(home: Path, passphrase: str, state: Path) -> x509.Certi
     station = open_context(home, passphrase)
     try:
         with SimProcess(1, state, ("no-boot-chatter",)) as urls:
-            result = Cycle(station, "1", urls[0], CycleOptions("bench")).run()
+            result = Cycle(station, "1", urls[0], CycleOptions(operator="bench")).run()
         row = station.audit.certificate(result.serial or "")
     finally:
         station.audit.close()

@@ -37,7 +37,9 @@ def cycle_vs_physics(work: Path) -> list[Figure]:
         return links[-1]
 
     try:
-        result = Cycle(station, "1", board.url, CycleOptions("bench"), link_factory=factory).run()
+        result = Cycle(
+            station, "1", board.url, CycleOptions(operator="bench"), link_factory=factory
+        ).run()
     finally:
         board.stop()
         station.audit.close()
@@ -95,7 +97,7 @@ def _cpu_per_board(
         with SimProcess(boards, state, ("no-boot-chatter",), mtu=mtu) as urls:
             cpu0, wall0 = time.process_time(), time.perf_counter()
             results = [
-                Cycle(station, str(i), url, CycleOptions("bench")).run()
+                Cycle(station, str(i), url, CycleOptions(operator="bench")).run()
                 for i, url in enumerate(urls, 1)
             ]
             cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0

@@ -28,6 +28,7 @@ from station.commands.loaders import (
     operator_option,
 )
 from station.commands.options import TimeType, json_option
+from station.commands.reports import action_record
 from station.config import load_config
 from station.errors import ConfigError, ExitCode
 from station.pki.ca import load_certificate
@@ -114,10 +115,12 @@ def export(
         finally:
             bar.close()
     files = {f["name"]: f["rows"] for f in result.manifest["files"]}
+    written = (*files, "manifest.json", "manifest.json.p7s")
     if as_json:
         click.echo(
             json.dumps(
                 {
+                    **action_record("audit export", {n: result.out_dir / n for n in written}),
                     "out": str(result.out_dir),
                     "manifest_sha256": result.manifest_sha256,
                     "window": result.manifest["window"],

@@ -21,6 +21,7 @@ from station.commands.loaders import (
 )
 from station.commands.options import ca_days_option, json_option, key_type_option, pkcs11_option
 from station.commands.passphrases import ca_key_secrets, root_passphrase
+from station.commands.reports import action_record, certificate_record, emit_action
 from station.config import StationConfig, parse_config
 from station.config_edit import with_table_keys
 from station.errors import StationError
@@ -28,7 +29,7 @@ from station.files import replace_file
 from station.pki import ca_store
 from station.pki.aws import verification_certificate
 from station.pki.ca import load_certificate
-from station.pki.keys import KeyRef, KeySecrets, KeySpec, describe_public_key, load_private_key
+from station.pki.keys import KeyRef, KeySecrets, KeySpec, load_private_key
 from station.pki.pkcs11_uri import Pkcs11Uri
 from station.pki.serials import random_serial, serial_hex
 from station.pki.signer import utc_now
@@ -77,6 +78,20 @@ def _key_ref(config: StationConfig, uri: Pkcs11Uri | None) -> KeyRef:
     return uri if uri is not None else config.ca.intermediate_key
 
 
+def _config_if(config: StationConfig, uri: Pkcs11Uri | None) -> Path | None:
+    """station.toml, when the command pointed it at a token key."""
+    return None if uri is None else config.home.config
+
+
+def _written(config: StationConfig, ref: KeyRef, uri: Pkcs11Uri | None) -> dict[str, Path | None]:
+    """The files an intermediate's creation writes (a token key is no file)."""
+    return {
+        "intermediate_key": ref if isinstance(ref, Path) else None,
+        "intermediate_cert": config.ca.intermediate_cert,
+        "config": _config_if(config, uri),
+    }
+
+
 def _record(
     config: StationConfig, kind: str, cert: x509.Certificate, key: KeyRef | None = None
 ) -> None:
@@ -109,8 +124,11 @@ def ca() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write root.key.pem and root.cert.pem [default: HOME/offline-root].",
 )
+@json_option
 @click.pass_context
-def create_root(ctx: click.Context, key_type: KeySpec, days: int, out_dir: Path | None) -> None:
+def create_root(
+    ctx: click.Context, key_type: KeySpec, days: int, out_dir: Path | None, as_json: bool
+) -> None:
     """Create a root CA key (encrypted, STATION_ROOT_PASSPHRASE) and self-signed certificate."""
     config = config_of(ctx)
     out = out_dir or home_of(ctx).offline_root_dir
@@ -123,7 +141,9 @@ def create_root(ctx: click.Context, key_type: KeySpec, days: int, out_dir: Path 
         root_passphrase(new=True),
         utc_now(),
     )
-    click.echo(f"Root CA {cert.subject.rfc4514_string()} written to {out}")
+    files = {"root_key": out / "root.key.pem", "root_cert": out / "root.cert.pem"}
+    record = action_record("ca create-root", files, certificate=certificate_record(cert))
+    emit_action(as_json, record, f"Root CA {cert.subject.rfc4514_string()} written to {out}")
     click.echo(f"WARNING: move {out} to offline storage; the station does not need it.", err=True)
 
 
@@ -133,6 +153,7 @@ def create_root(ctx: click.Context, key_type: KeySpec, days: int, out_dir: Path 
 @key_type_option("--key-type", "ec-p256", "Intermediate key type.")
 @ca_days_option("--days", 5475, "Validity in days (capped at the root's).")
 @pkcs11_option
+@json_option
 @click.pass_context
 def create_intermediate(
     ctx: click.Context,
@@ -141,6 +162,7 @@ def create_intermediate(
     key_type: KeySpec,
     days: int,
     pkcs11_uri: Pkcs11Uri | None,
+    as_json: bool,
 ) -> None:
     """Create the station intermediate key and certificate, signed by the given root.
 
@@ -168,18 +190,28 @@ def create_intermediate(
     _record(config, "CA_INTERMEDIATE_CREATED", cert, ref)
     if pkcs11_uri is not None and new_config is not None:
         _write_config(config, new_config, pkcs11_uri)
-    click.echo(
-        f"Intermediate CA {cert.subject.rfc4514_string()} written to {config.ca.intermediate_cert}"
+    record = action_record(
+        "ca create-intermediate",
+        _written(config, ref, pkcs11_uri),
+        certificate=certificate_record(cert),
+        key=str(ref),
     )
+    subject, where = cert.subject.rfc4514_string(), config.ca.intermediate_cert
+    emit_action(as_json, record, f"Intermediate CA {subject} written to {where}")
 
 
 @ca.command("intermediate-csr")
 @key_type_option("--key-type", "ec-p256", "Intermediate key type (when the key is created).")
 @click.option("--out", type=FILE, help="Also write the CSR here.")
 @pkcs11_option
+@json_option
 @click.pass_context
 def intermediate_csr(
-    ctx: click.Context, key_type: KeySpec, out: Path | None, pkcs11_uri: Pkcs11Uri | None
+    ctx: click.Context,
+    key_type: KeySpec,
+    out: Path | None,
+    pkcs11_uri: Pkcs11Uri | None,
+    as_json: bool,
 ) -> None:
     """Write a CSR for the station intermediate, for an external root to sign.
 
@@ -197,20 +229,31 @@ def intermediate_csr(
         _write_config(config, new_config, pkcs11_uri)
     if out:
         replace_file(out, csr.public_bytes(serialization.Encoding.PEM))
-    click.echo(f"Intermediate CSR written to {out or paths.csr}")
+    files = {"csr": paths.csr, "out": out, "config": _config_if(config, pkcs11_uri)}
+    if new and isinstance(ref, Path):
+        files["intermediate_key"] = ref
+    record = action_record(
+        "ca intermediate-csr", files, subject=csr.subject.rfc4514_string(), key=str(ref)
+    )
+    emit_action(as_json, record, f"Intermediate CSR written to {out or paths.csr}")
 
 
 @ca.command("import-intermediate")
 @click.option("--cert", type=EXISTING, required=True, help="Intermediate certificate (PEM).")
 @click.option("--root-cert", type=EXISTING, required=True, help="The root that signed it (PEM).")
+@json_option
 @click.pass_context
-def import_intermediate(ctx: click.Context, cert: Path, root_cert: Path) -> None:
+def import_intermediate(ctx: click.Context, cert: Path, root_cert: Path, as_json: bool) -> None:
     """Install an intermediate certificate signed by an external root, after checking it."""
     config = config_of(ctx)
     secrets = ca_key_secrets(config.ca.intermediate_key, config.ca.pkcs11_module)
     installed = ca_store.import_intermediate(_paths(config), cert, root_cert, secrets)
     _record(config, "CA_INTERMEDIATE_IMPORTED", installed)
-    click.echo(f"Intermediate CA {installed.subject.rfc4514_string()} installed")
+    files = {"intermediate_cert": config.ca.intermediate_cert, "root_cert": config.ca.root_cert}
+    record = action_record(
+        "ca import-intermediate", files, certificate=certificate_record(installed)
+    )
+    emit_action(as_json, record, f"Intermediate CA {installed.subject.rfc4514_string()} installed")
 
 
 def _describe(path: Path) -> dict[str, Any]:
@@ -222,15 +265,9 @@ def _describe(path: Path) -> dict[str, Any]:
     return {
         "path": str(path),
         "present": True,
-        "subject": cert.subject.rfc4514_string(),
-        "issuer": cert.issuer.rfc4514_string(),
-        "serial": serial_hex(cert.serial_number),
-        "not_before": cert.not_valid_before_utc.isoformat(),
-        "not_after": cert.not_valid_after_utc.isoformat(),
-        "key": describe_public_key(cert.public_key()),
+        **certificate_record(cert),
         "path_length": bc.path_length,
         "subject_key_id": ski.digest.hex(),
-        "sha256": cert.fingerprint(_SHA256).hex(),
     }
 
 
@@ -265,8 +302,11 @@ def show(ctx: click.Context, as_json: bool) -> None:
 @ca.command("aws-verification-cert")
 @click.option("--registration-code", required=True, help="From `aws iot get-registration-code`.")
 @click.option("--out", type=FILE, help="Write the certificate here [default: stdout].")
+@json_option
 @click.pass_context
-def aws_verification_cert(ctx: click.Context, registration_code: str, out: Path | None) -> None:
+def aws_verification_cert(
+    ctx: click.Context, registration_code: str, out: Path | None, as_json: bool
+) -> None:
     """A verification certificate (CN = registration code) to register the intermediate with
     AWS IoT in DEFAULT mode."""
     config = config_of(ctx)
@@ -278,6 +318,15 @@ def aws_verification_cert(ctx: click.Context, registration_code: str, out: Path 
     pem = cert.public_bytes(serialization.Encoding.PEM)
     if out:
         replace_file(out, pem)
+    if as_json:
+        record = action_record(
+            "ca aws-verification-cert",
+            {"out": out},
+            certificate=certificate_record(cert),
+            pem=pem.decode("ascii"),
+        )
+        emit_action(True, record)
+    elif out:
         click.echo(f"Verification certificate written to {out}", err=True)
     else:
         click.echo(pem.decode("ascii"), nl=False)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from station.commands.loaders import home_of
-from station.commands.options import ca_days_option, key_type_option, pkcs11_option
+from station.commands.options import ca_days_option, json_option, key_type_option, pkcs11_option
 from station.commands.passphrases import ca_key_secrets, root_passphrase, token_module
+from station.commands.reports import action_record, certificate_record, emit_action
 from station.new_home import (
     DEFAULT_INTERMEDIATE_DAYS,
     DEFAULT_INTERMEDIATE_KEY,
@@ -17,6 +20,7 @@ from station.new_home import (
     create_home,
     plan_home,
 )
+from station.pki.ca import load_certificate
 from station.pki.keys import KeySpec
 from station.pki.pkcs11_uri import Pkcs11Uri
 from station.pki.signer import utc_now
@@ -46,6 +50,7 @@ ROOT_WARNING = (
     "then run `station ca import-intermediate`.",
 )
 @pkcs11_option
+@json_option
 @click.pass_context
 def init(
     ctx: click.Context,
@@ -57,6 +62,7 @@ def init(
     intermediate_days: int,
     external_root: bool,
     pkcs11_uri: Pkcs11Uri | None,
+    as_json: bool,
 ) -> None:
     """Create a station home: station.toml, root and intermediate CA, empty audit database.
 
@@ -87,15 +93,36 @@ def init(
     )
     create_home(plan, secrets, utc_now())
     paths = plan.paths
-    click.echo(f"Station {station_id} initialised in {home.root}")
+    files = {
+        "config": home.config,
+        "audit_db": home.audit_db,
+        "intermediate_key": paths.key if isinstance(paths.key, Path) else None,
+        "intermediate_csr": paths.csr if external_root else None,
+        "intermediate_cert": None if external_root else paths.cert,
+        "root_cert": None if external_root else paths.root_cert,
+        "offline_root_key": None if external_root else home.offline_root_key,
+    }
+    intermediate = None if external_root else load_certificate(paths.cert)
+    record = action_record(
+        "init",
+        files,
+        station_id=station_id,
+        home=str(home.root),
+        external_root=external_root,
+        certificate=None if intermediate is None else certificate_record(intermediate),
+    )
+    first = f"Station {station_id} initialised in {home.root}"
     if external_root:
-        click.echo(
+        emit_action(
+            as_json,
+            record,
+            first,
             f"Intermediate CSR: {paths.csr}\nHave your root sign it (CA:TRUE pathLen 0, "
             "keyCertSign+cRLSign), then run `station ca import-intermediate --cert FILE "
-            "--root-cert FILE`."
+            "--root-cert FILE`.",
         )
     else:
-        click.echo(f"Intermediate CA: {paths.cert}")
+        emit_action(as_json, record, first, f"Intermediate CA: {paths.cert}")
         click.echo(ROOT_WARNING.format(dir=home.offline_root_dir), err=True)
 
 

@@ -31,6 +31,7 @@ def probe(url: str, baud: int, timeout: float, as_json: bool) -> None:
     record = {
         "port": url,
         "ok": True,
+        "board": info.uid,  # as in every board result
         "uid": info.uid,
         "model": info.model,
         "firmware": info.firmware,
@@ -55,8 +56,9 @@ def probe(url: str, baud: int, timeout: float, as_json: bool) -> None:
 def ports(as_json: bool) -> None:
     """List the serial ports of this machine with their USB identity."""
     found = list_ports()
-    if as_json:
-        click.echo(json.dumps([p.as_dict() for p in found]))
+    if as_json:  # a listing: one object per line, like `audit list`
+        for p in found:
+            click.echo(json.dumps(p.as_dict()))
         return
     if not found:
         click.echo("no serial ports found")

@@ -16,8 +16,9 @@ from station.commands.loaders import (
 )
 from station.commands.options import json_option, timeout_option
 from station.engine.compose import station_context
-from station.engine.events import CycleResult, Outcome
+from station.engine.events import CycleResult
 from station.engine.gang import provision_all
+from station.engine.result_text import result_line
 from station.errors import ExitCode
 from station.logbook import Logbook
 from station.phrasing import quoted
@@ -31,22 +32,6 @@ def _expect_ids(values: tuple[str, ...]) -> dict[str, str]:
             raise click.BadParameter(f"{quoted(value)}: use PORT=ID", param_hint="--expect-id")
         out[port] = uid
     return out
-
-
-def _line(result: CycleResult) -> str:
-    board = result.board_uid or "?"
-    if result.outcome is Outcome.ALREADY_PROVISIONED:
-        return (
-            f"ALREADY PROVISIONED slot {result.slot} {result.port} {board}: {result.note}; "
-            "it is good, nothing was changed"
-        )
-    if result.failure is None:
-        note = f" ({result.note})" if result.note else ""
-        return (
-            f"PASS slot {result.slot} {result.port} {board} serial {result.serial} "
-            f"{result.elapsed:.2f}s{note}"
-        )
-    return f"FAIL slot {result.slot} {result.port} {board}: {result.failure.message}"
 
 
 def _record(result: CycleResult) -> dict[str, object]:
@@ -125,7 +110,11 @@ def provision(
             logbook.close()
         # Every result is printed before anything else can fail (closing files on a full disk).
         for result in results:
-            click.echo(json.dumps(_record(result)) if as_json else _line(result))
+            click.echo(
+                json.dumps(_record(result))
+                if as_json
+                else result_line(result, where=f"slot {result.slot} {result.port}")
+            )
     note = disk_full_note(config, logbook, (r.failure.code for r in results if r.failure))
     if note is not None:
         click.echo(f"error: {note}", err=True)

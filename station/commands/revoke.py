@@ -16,6 +16,8 @@ from station.commands.loaders import (
     open_ca_key,
     operator_option,
 )
+from station.commands.options import json_option
+from station.commands.reports import action_record, emit_action
 from station.files import replace_file
 from station.phrasing import quoted
 from station.pki.ca import load_certificate
@@ -34,8 +36,11 @@ from station.pki.signer import utc_now
     help="Why; recorded and published in the CRL.",
 )
 @operator_option
+@json_option
 @click.pass_context
-def revoke(ctx: click.Context, serial: str, reason: str, operator: str | None) -> None:
+def revoke(
+    ctx: click.Context, serial: str, reason: str, operator: str | None, as_json: bool
+) -> None:
     """Revoke a device certificate by SERIAL (hex). Run `station crl` to publish it."""
     config = config_of(ctx)
     try:
@@ -44,7 +49,10 @@ def revoke(ctx: click.Context, serial: str, reason: str, operator: str | None) -
         raise PkiError(f"{quoted(serial)} is not a hex serial number ({e})") from e
     with open_audit(config) as audit:
         audit.revoke(serial_hex(number), reason, utc_now(), event_context(config, operator))
-    click.echo(f"Revoked {serial_hex(number)} ({reason}); publish with `station crl`.")
+    record = action_record("revoke", serial=serial_hex(number), reason=reason)
+    emit_action(
+        as_json, record, f"Revoked {serial_hex(number)} ({reason}); publish with `station crl`."
+    )
 
 
 @click.command()
@@ -53,8 +61,11 @@ def revoke(ctx: click.Context, serial: str, reason: str, operator: str | None) -
 )
 @click.option("--der", is_flag=True, help="Write --out as DER instead of PEM.")
 @operator_option
+@json_option
 @click.pass_context
-def crl(ctx: click.Context, out: Path | None, der: bool, operator: str | None) -> None:
+def crl(
+    ctx: click.Context, out: Path | None, der: bool, operator: str | None, as_json: bool
+) -> None:
     """Sign a new CRL with the station intermediate, listing every revoked certificate."""
     config = config_of(ctx)
     issuer = load_certificate(config.ca.intermediate_cert)
@@ -81,7 +92,20 @@ def crl(ctx: click.Context, out: Path | None, der: bool, operator: str | None) -
             hashlib.sha256(der_bytes).hexdigest(),
             event_context(config, operator),
         )
-    click.echo(f"CRL {number} with {len(entries)} revoked certificate(s): {config.crl.path}")
+    record = action_record(
+        "crl",
+        {"crl": config.crl.path, "out": out},
+        number=number,
+        revoked=len(entries),
+        this_update=now.isoformat(),
+        next_update=next_update.isoformat(),
+        sha256=hashlib.sha256(der_bytes).hexdigest(),
+    )
+    emit_action(
+        as_json,
+        record,
+        f"CRL {number} with {len(entries)} revoked certificate(s): {config.crl.path}",
+    )
 
 
 COMMANDS = (revoke, crl)

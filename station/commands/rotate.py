@@ -23,6 +23,7 @@ from station.commands.loaders import (
 from station.commands.options import json_option, timeout_option
 from station.engine.compose import station_context
 from station.engine.cycle import Cycle, CycleOptions
+from station.engine.result_text import result_line
 from station.errors import ExitCode, StationError
 
 
@@ -83,7 +84,7 @@ def rotate(
     if as_json:
         click.echo(json.dumps(record))
     elif result.failure is not None:
-        click.echo(f"FAIL rotate {uid} on {url}: {result.failure.message}")
+        click.echo(result_line(result, where=f"rotate {url}"))
     else:
         click.echo(
             f"ROTATED {uid}: certificate {old.serial} is now {record['old_status']}, "

@@ -16,10 +16,11 @@ from station.commands.loaders import (
     open_signer,
     operator_option,
 )
+from station.commands.reports import action_record
 from station.files import replace_file
 from station.pki.errors import PolicyRejection
 from station.pki.policy import check_csr
-from station.pki.profile import BoardIdentity
+from station.pki.profile import ReportedIdentity
 from station.pki.signer import utc_now
 
 
@@ -59,7 +60,7 @@ def sign(
     The certificate is recorded (ISSUED) before it is written out; a refusal is recorded too.
     """
     config = config_of(ctx)
-    board = BoardIdentity(uid=device_id, model=model, firmware=firmware)
+    board = ReportedIdentity(uid=device_id, model=model, firmware=firmware)
     data = csr_file.read(config.policy.max_csr_bytes + 1)
     audit_ctx = event_context(config, operator)
     with open_audit(config) as audit:
@@ -85,6 +86,7 @@ def sign(
     if out:
         replace_file(out, pem.encode("ascii"))
     record = {
+        **action_record("sign", {"out": out}),
         "serial": issued.serial_hex,
         "subject": issued.subject,
         "key": accepted.key_label,
@@ -94,7 +96,7 @@ def sign(
         "out": str(out) if out else None,
     }
     if as_json:
-        click.echo(json.dumps(record, indent=2))
+        click.echo(json.dumps(record))
     elif out:
         click.echo(f"Issued {issued.serial_hex} for {issued.subject} -> {out}")
     else:

@@ -12,10 +12,10 @@ holds the key and is reported ALREADY PROVISIONED; nothing is written but the ch
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,6 +27,7 @@ from device_protocol.link import Link
 from device_protocol.signatures import verify_sha256
 from station.audit import CertificateRecord, CertificateStatus, EventContext, NewEvent
 from station.engine.events import (
+    BoardIdentified,
     ConsoleText,
     CycleResult,
     Listener,
@@ -36,21 +37,18 @@ from station.engine.events import (
 )
 from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMismatch, classify
 from station.engine.hello_check import check_hello, pick_key_type
+from station.engine.options import CycleOptions as CycleOptions  # built where cycles are
+from station.engine.result_text import result_line
 from station.engine.resume import Resumed, locked_board_reason
 from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
-from station.pki.profile import BoardIdentity
+from station.pki.profile import ReportedIdentity
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
 
-
-@dataclass(frozen=True)
-class CycleOptions:
-    operator: str | None = None
-    expect_id: str | None = None
-    reprovision: bool = False
+log = logging.getLogger(__name__)
 
 
 class Cycle:
@@ -116,6 +114,7 @@ class Cycle:
 
     def _enter(self, step: Step) -> None:
         self._step = step
+        log.debug("slot %s %s: step %s", self.slot, self.port, step.value)
         self.listener(StepStarted(self.slot, step, time.monotonic() - self._start))
 
     def _progress(self, _what: str, done: int, total: int) -> None:
@@ -155,15 +154,16 @@ class Cycle:
             except Exception as audit_error:  # the database itself failed: say so, keep going
                 failure = classify(audit_error, self._step, self.slot)
         result = CycleResult(
-            self.slot,
-            self.port,
-            self._uid,
-            failure,
-            self._serial,
-            time.monotonic() - self._start,
-            self._note,
-            self._provisioned_at if failure is None else None,
+            slot=self.slot,
+            port=self.port,
+            board_uid=self._uid,
+            failure=failure,
+            serial=self._serial,
+            elapsed=time.monotonic() - self._start,
+            note=self._note,
+            provisioned_at=self._provisioned_at if failure is None else None,
         )
+        log.info("slot %s %s", self.slot, result_line(result, where=self.port))
         self.listener(result)
         return result
 
@@ -171,7 +171,10 @@ class Cycle:
         self._enter(Step.HELLO)
         info = link.hello()
         self._uid = info.uid
-        board = BoardIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
+        self.listener(
+            BoardIdentified(self.slot, info.uid, info.model, info.firmware, info.state.value)
+        )
+        board = ReportedIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
         expected = self.options.expect_id
         if expected is not None and expected != info.uid:
             raise IdentityMismatch(
@@ -280,7 +283,7 @@ class Cycle:
         self,
         link: Link,
         info: m.HelloInfo,
-        board: BoardIdentity,
+        board: ReportedIdentity,
         previous: CertificateRecord | None,
     ) -> None:
         station = self.station

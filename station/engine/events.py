@@ -40,7 +40,9 @@ class Outcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
-class Failure:
+class CycleFailure:
+    """Why a cycle failed: for the operator, the audit record and scripts."""
+
     kind: FailureKind
     step: Step
     code: str  # stable, for the audit record and scripts: "board-error.STORAGE_FAILED"
@@ -52,6 +54,17 @@ class StepStarted:
     slot: str
     step: Step
     elapsed: float
+
+
+@dataclass(frozen=True)
+class BoardIdentified:
+    """The board answered HELLO: who is on the slot for this cycle (before anything else)."""
+
+    slot: str
+    uid: str
+    model: str
+    firmware: str
+    state: str  # blank / keyed / certified / locked
 
 
 @dataclass(frozen=True)
@@ -70,12 +83,12 @@ class ConsoleText:
     text: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CycleResult:
     slot: str
     port: str
     board_uid: str | None
-    failure: Failure | None
+    failure: CycleFailure | None
     serial: str | None
     elapsed: float
     note: str = ""  # e.g. "resumed after an interrupted cycle"
@@ -102,5 +115,5 @@ class CycleResult:
         return self.failure is None
 
 
-EngineEvent = StepStarted | StepProgress | ConsoleText | CycleResult
+EngineEvent = StepStarted | BoardIdentified | StepProgress | ConsoleText | CycleResult
 Listener = Callable[[EngineEvent], None]

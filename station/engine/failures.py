@@ -1,6 +1,6 @@
 """Turn whatever stopped a cycle into a failure class and a message an operator can act on.
 
-Pure: an exception, the step and the slot in; a :class:`Failure` out.
+Pure: an exception, the step and the slot in; a :class:`CycleFailure` out.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import replace
 from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.messages import Status
 from station.disk import DiskSpaceError
-from station.engine.events import Failure, FailureKind, Step
+from station.engine.events import CycleFailure, FailureKind, Step
 from station.errors import StationError
 from station.pki.errors import PolicyRejection
 
@@ -65,24 +65,24 @@ def one_line(text: str) -> str:
     return out
 
 
-def classify(error: BaseException, step: Step, slot: str) -> Failure:
+def classify(error: BaseException, step: Step, slot: str) -> CycleFailure:
     """The failure class, a stable code and the operator's message for ``error``."""
     failure = _classify(error, step, slot)
     return replace(failure, code=one_line(failure.code), message=one_line(failure.message))
 
 
-def _classify(error: BaseException, step: Step, slot: str) -> Failure:
+def _classify(error: BaseException, step: Step, slot: str) -> CycleFailure:
     where = f"Board on slot {slot}"
     name = step.name
     if isinstance(error, Timeout):
         if "not one valid frame" in error.detail:
-            return Failure(
+            return CycleFailure(
                 FailureKind.NOT_RESPONDING,
                 step,
                 f"garbled.{name}",
                 f"{where} sends only garbage during {name} ({error.detail}).",
             )
-        return Failure(
+        return CycleFailure(
             FailureKind.NOT_RESPONDING,
             step,
             f"not-responding.{name}",
@@ -94,7 +94,7 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             if error.request
             else f"dropped off the line during {name} ({error.detail})"
         )
-        return Failure(
+        return CycleFailure(
             FailureKind.NOT_RESPONDING,
             step,
             f"disconnected.{name}",
@@ -105,7 +105,7 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             Status(error.status) if error.status in Status._value2member_map_ else Status.INTERNAL,
             "retry; if it repeats, set the board aside and report its firmware version",
         )
-        return Failure(
+        return CycleFailure(
             FailureKind.BOARD_ERROR,
             step,
             f"board-error.{error.status_name}",
@@ -113,7 +113,7 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             f"{error.text}); {advice}.",
         )
     if isinstance(error, ProtocolError):
-        return Failure(
+        return CycleFailure(
             FailureKind.PROTOCOL,
             step,
             f"protocol.{name}",
@@ -121,7 +121,7 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             "check the board's firmware version.",
         )
     if isinstance(error, PolicyRejection):
-        return Failure(
+        return CycleFailure(
             FailureKind.POLICY,
             step,
             f"policy.{error.code}",
@@ -129,12 +129,12 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             "and report it to the firmware team.",
         )
     if isinstance(error, BoardRefused):
-        return Failure(FailureKind.POLICY, step, error.code, f"{where}: {error}.")
+        return CycleFailure(FailureKind.POLICY, step, error.code, f"{where}: {error}.")
     if isinstance(error, IdentityMismatch | ReadbackMismatch):
         kind = FailureKind.IDENTITY if isinstance(error, IdentityMismatch) else FailureKind.PROTOCOL
-        return Failure(kind, step, error.code, f"{where}: {error}")
+        return CycleFailure(kind, step, error.code, f"{where}: {error}")
     if isinstance(error, DiskSpaceError):
-        return Failure(
+        return CycleFailure(
             FailureKind.STATION,
             step,
             error.code,
@@ -142,13 +142,13 @@ def _classify(error: BaseException, step: Step, slot: str) -> Failure:
             "resumes when it is put back.",
         )
     if isinstance(error, StationError):
-        return Failure(
+        return CycleFailure(
             FailureKind.STATION,
             step,
             f"station.{type(error).__name__}",
             f"Station error on slot {slot} during {name} ({error}); call the line engineer.",
         )
-    return Failure(
+    return CycleFailure(
         FailureKind.STATION,
         step,
         f"station.{type(error).__name__}",

@@ -28,7 +28,9 @@ def provision_all(
     expect_ids = expect_ids or {}
 
     def work(index: int, port: str) -> None:
-        options = CycleOptions(operator, expect_ids.get(port), reprovision)
+        options = CycleOptions(
+            operator=operator, expect_id=expect_ids.get(port), reprovision=reprovision
+        )
         cycle = Cycle(station, str(index + 1), port, options, listener=listener)
         results[index] = cycle.run()
 

@@ -15,7 +15,7 @@ from device_protocol import messages as m
 from device_protocol.limits import MIN_CHAIN_STORE, chain_store, uid_problem
 from station.pki.chain_size import chain_bound
 from station.pki.errors import PolicyRejection
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ def check_hello(
             "and thing name are made from it, so this station cannot certify it (SPEC.md 7.1): "
             "fix the uid in the board's firmware, then retry; no key was generated",
         )
-    board = BoardIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
+    board = ReportedIdentity(uid=info.uid, model=info.model, firmware=info.firmware)
     try:
         subject = profile.subject(board)
     except PolicyRejection as e:

@@ -15,16 +15,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 
-from station.engine.cycle import CycleOptions
 from station.engine.events import (
     ConsoleText,
+    CycleFailure,
     CycleResult,
     EngineEvent,
-    Failure,
     FailureKind,
-    Outcome,
     Step,
 )
+from station.engine.options import CycleOptions
+from station.engine.result_text import result_line
 from station.line.effects import (
     AskLabel,
     ConfirmReprovision,
@@ -285,7 +285,9 @@ class LineController:
         if status.busy or status.port is None or self.closing:
             return []
         self._put(slot, replace(state, watch=state.watch + 1))  # the watcher lets go of the port
-        options = CycleOptions(self.rules.operator, expect_id, reprovision)
+        options = CycleOptions(
+            operator=self.rules.operator, expect_id=expect_id, reprovision=reprovision
+        )
         return [
             StopWatching(slot),
             self._show(started(status, status.port, self.clock())),
@@ -306,14 +308,7 @@ class LineController:
         slot = result.slot
         self.state = replace(self.state, stats=self.stats.record(result))
         effects: list[Effect] = [ShowStats(self.stats)]
-        if result.outcome is Outcome.ALREADY_PROVISIONED:
-            text = f"ALREADY PROVISIONED {result.board_uid}: {result.note}"
-        elif result.failure is None:
-            text = f"PASS {result.board_uid} serial {result.serial} in {result.elapsed:.1f} s"
-        else:
-            failure = result.failure
-            text = f"FAIL {result.board_uid or '?'} {failure.code}: {failure.message}"
-        effects.append(Log(slot, text))
+        effects.append(Log(slot, result_line(result)))
         if self.closing:
             return effects + ([] if self.busy_slots() else [Exit(self.stats)])
         token = self._slot(slot).verdicts + 1
@@ -330,7 +325,7 @@ class LineController:
         effects: list[Effect] = [Log(None, f"{name} crashed: {error!r}")]
         status = None if cycle_slot is None else self.statuses.get(cycle_slot)
         if status is not None and status.busy:
-            failure = Failure(
+            failure = CycleFailure(
                 FailureKind.STATION,
                 status.step or Step.HELLO,
                 "station.worker",

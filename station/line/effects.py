@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from station.engine.cycle import CycleOptions
+from station.engine.options import CycleOptions
 from station.line.shift import ShiftStats
 from station.line.slot import SlotStatus
 

@@ -83,7 +83,8 @@ class ShiftSummary:
 
 
 class ShiftExporter(Protocol):
-    """The seam for the shift export (audit export and QA arrive with their own issue).
+    """The seam for the shift export (:class:`~station.line.shift_export.AuditShiftExporter`:
+    the signed audit export of the shift; tests pass their own).
 
     ``export`` runs in a worker thread and returns a line for the operator, e.g. the file written.
     """

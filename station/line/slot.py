@@ -6,9 +6,10 @@ import enum
 from dataclasses import dataclass, replace
 
 from station.engine.events import (
+    BoardIdentified,
+    CycleFailure,
     CycleResult,
     EngineEvent,
-    Failure,
     Outcome,
     Step,
     StepProgress,
@@ -66,7 +67,7 @@ class SlotStatus:
     progress: tuple[int, int] | None = None  # bytes or percent within the step
     started_at: float | None = None  # the station clock when the cycle began
     elapsed: float | None = None  # the cycle's time, once it ended
-    failure: Failure | None = None
+    failure: CycleFailure | None = None
     serial: str | None = None
     note: str = ""
 
@@ -117,6 +118,8 @@ def apply(status: SlotStatus, event: EngineEvent) -> SlotStatus:
     """Advance the card by one engine event (console text changes nothing here)."""
     if isinstance(event, StepStarted):
         return replace(status, step=event.step, progress=None)
+    if isinstance(event, BoardIdentified):
+        return replace(status, board_uid=event.uid)
     if isinstance(event, StepProgress):
         return replace(status, step=event.step, progress=(event.done, event.total))
     if isinstance(event, CycleResult):

@@ -23,7 +23,7 @@ EC_PUBLIC_KEY_OID = bytes.fromhex("06072a8648ce3d0201")
 _PEM = re.compile(rb"-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----(.+?)-----END", re.DOTALL)
 
 
-class DerError(ValueError):
+class CsrDerError(ValueError):
     """The bytes are not the DER structure expected."""
 
 
@@ -32,18 +32,18 @@ def pem_or_der_to_der(data: bytes) -> bytes:
     if data.lstrip().startswith(b"-----BEGIN"):
         match = _PEM.search(data)
         if match is None:
-            raise DerError("PEM input has no CERTIFICATE REQUEST block")
+            raise CsrDerError("PEM input has no CERTIFICATE REQUEST block")
         try:
             return base64.b64decode(b"".join(match.group(1).split()), validate=True)
         except binascii.Error as e:
-            raise DerError(f"bad base64 in PEM: {e}") from e
+            raise CsrDerError(f"bad base64 in PEM: {e}") from e
     return data
 
 
 def read_tlv(data: bytes, offset: int) -> tuple[int, int, int]:
     """Read one DER TLV at ``offset``: return (tag, start of contents, end of contents)."""
     if offset + 2 > len(data):
-        raise DerError("truncated DER")
+        raise CsrDerError("truncated DER")
     tag, first = data[offset], data[offset + 1]
     pos = offset + 2
     if first < 0x80:
@@ -51,13 +51,13 @@ def read_tlv(data: bytes, offset: int) -> tuple[int, int, int]:
     else:
         count = first & 0x7F
         if count == 0 or count > 4 or pos + count > len(data):
-            raise DerError("bad DER length")
+            raise CsrDerError("bad DER length")
         length = int.from_bytes(data[pos : pos + count], "big")
         if length < 0x80 or data[pos] == 0:
-            raise DerError("non-minimal DER length")
+            raise CsrDerError("non-minimal DER length")
         pos += count
     if pos + length > len(data):
-        raise DerError("DER length runs past the end")
+        raise CsrDerError("DER length runs past the end")
     return tag, pos, pos + length
 
 
@@ -84,7 +84,7 @@ def normalise_csr_der(der: bytes) -> tuple[bytes, bool]:
         if alg_tag != _SEQUENCE:
             return der, False
         oid_tag, _, oid_end = read_tlv(der, alg_start)
-    except DerError:
+    except CsrDerError:
         return der, False
     oid = der[alg_start:oid_end]
     if oid_tag != _OID or oid not in _ECDSA_OIDS or der[oid_end:alg_end] != _NULL_PARAMS:
@@ -105,6 +105,6 @@ def spki_algorithm(der: bytes) -> bytes:
         _, spki, _ = read_tlv(der, pos)  # subjectPKInfo
         _, alg, _ = read_tlv(der, spki)  # algorithm
         _, _, oid_end = read_tlv(der, alg)
-    except DerError:
+    except CsrDerError:
         return b""
     return der[alg:oid_end]

@@ -152,11 +152,6 @@ class KeySecrets:
     module: str = ""
 
 
-def describe_key_ref(ref: KeyRef) -> str:
-    """The key's place for messages and `ca show`: a path or the URI."""
-    return str(ref)
-
-
 def load_ca_key(ref: KeyRef, secrets: KeySecrets) -> CaPrivateKey:
     """Open a CA key wherever it lives; every signer (certificates, CRLs, the audit export)
     gets its key here. A token key signs on the token and cannot be exported."""

@@ -20,14 +20,14 @@ from cryptography.x509.oid import NameOID
 from station.phrasing import one_of, quoted
 from station.pki.csr_der import (
     EC_PUBLIC_KEY_OID,
-    DerError,
+    CsrDerError,
     normalise_csr_der,
     pem_or_der_to_der,
     spki_algorithm,
 )
 from station.pki.errors import PolicyRejection
 from station.pki.keys import CertifiablePublicKey, curve_label, describe_public_key, spki_sha256
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.pki.weak_keys import rsa_weaknesses
 
 
@@ -53,7 +53,7 @@ class CsrRequest:
     csr: x509.CertificateSigningRequest
     der: bytes  # normalised DER, as loaded
     public_key: CertifiablePublicKey
-    board: BoardIdentity
+    board: ReportedIdentity
     thing_name: str
     normalised: bool  # the mbedTLS NULL-parameter fix-up was applied
 
@@ -65,7 +65,7 @@ class AcceptedCsr:
     public_key: CertifiablePublicKey
     spki_sha256: str
     key_label: str  # "EC P-256", "RSA 2048"
-    board: BoardIdentity
+    board: ReportedIdentity
     csr_der: bytes
     normalised: bool
 
@@ -78,7 +78,7 @@ _EXTENSION_REQUEST = x509.ObjectIdentifier("1.2.840.113549.1.9.14")
 #: own exception classes (not ValueError subclasses) for a bad version number, a duplicated
 #: extension and an unsupported GeneralName type.
 _UNPARSABLE = (
-    DerError,
+    CsrDerError,
     ValueError,
     x509.InvalidVersion,
     x509.DuplicateExtension,
@@ -87,7 +87,7 @@ _UNPARSABLE = (
 
 
 def parse_csr(
-    data: bytes, board: BoardIdentity, policy: CsrPolicy, profile: DeviceProfile
+    data: bytes, board: ReportedIdentity, policy: CsrPolicy, profile: DeviceProfile
 ) -> CsrRequest:
     """Size limit, PEM/DER decoding, the mbedTLS fix-up, and the public key."""
     thing_name = profile.thing_name(board)
@@ -270,7 +270,7 @@ VALIDATORS: tuple[Validator, ...] = (
 
 def check_csr(
     data: bytes,
-    board: BoardIdentity,
+    board: ReportedIdentity,
     *,
     policy: CsrPolicy,
     profile: DeviceProfile,

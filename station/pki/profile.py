@@ -31,7 +31,7 @@ _THING_NAME = re.compile(r"[A-Za-z0-9:_-]{1,128}")
 
 
 @dataclass(frozen=True)
-class BoardIdentity:
+class ReportedIdentity:
     """Who a board says it is (from HELLO, or from the operator for manual signing)."""
 
     uid: str
@@ -51,7 +51,7 @@ class DeviceProfile:
     ec_key_agreement: bool = True
     station_id: str = ""
 
-    def thing_name(self, board: BoardIdentity) -> str:
+    def thing_name(self, board: ReportedIdentity) -> str:
         """The CN and AWS IoT thing name for ``board``; refuses identities that cannot be used."""
         if not board.uid or len(board.uid) > MAX_UID_CHARS or not _PRINTABLE.fullmatch(board.uid):
             raise PolicyRejection(
@@ -69,7 +69,7 @@ class DeviceProfile:
             )
         return name
 
-    def subject(self, board: BoardIdentity) -> x509.Name:
+    def subject(self, board: ReportedIdentity) -> x509.Name:
         """CN = thing name, serialNumber = board unique id, O from config (if set)."""
         attributes = [
             x509.NameAttribute(NameOID.COMMON_NAME, self.thing_name(board)),

@@ -17,7 +17,7 @@ from station.pki.ca import issuer_ski, load_certificate, require_key_matches
 from station.pki.errors import PkiError
 from station.pki.keys import CaPrivateKey, load_private_key
 from station.pki.policy import AcceptedCsr
-from station.pki.profile import BoardIdentity, DeviceProfile, name_text, signature_hash
+from station.pki.profile import DeviceProfile, ReportedIdentity, name_text, signature_hash
 from station.pki.serials import SerialSource, random_serial, serial_hex
 
 #: A clock: returns the current time as a timezone-aware datetime.
@@ -34,7 +34,7 @@ class IssuedCertificate:
     """A freshly signed device certificate and the facts the audit database records."""
 
     certificate: x509.Certificate
-    board: BoardIdentity
+    board: ReportedIdentity
     serial: int
     spki_sha256: str
 

@@ -59,11 +59,3 @@ class QaDone(Message):
     slot: str
     report: QaReport | None
     error: str = ""
-
-
-@dataclass
-class StationNote(Message):
-    """A line for the log from a worker (no slot: the station itself)."""
-
-    text: str
-    slot: str | None = None

@@ -13,7 +13,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from fixtures.board import BoardServer, Faults
 from station.audit import CertificateStatus
 from station.engine.cycle import Cycle, CycleOptions
-from station.engine.events import CycleResult, FailureKind, Outcome, StepStarted
+from station.engine.events import (
+    BoardIdentified,
+    CycleResult,
+    EngineEvent,
+    FailureKind,
+    Outcome,
+    Step,
+    StepStarted,
+)
 from station.engine.gang import provision_all
 from station.engine.station import StationContext
 from station.logbook import Logbook
@@ -296,3 +304,21 @@ def test_console_text_holding_the_marker_costs_resends_not_the_board(
     is a damaged frame: counted, the pending request re-sent, the board still provisioned."""
     result = run(station, make_board(Faults(tilde_console=True)))
     assert result.passed, result.failure
+
+
+def test_the_board_is_identified_right_after_hello(
+    station: StationContext, make_board: MakeBoard
+) -> None:
+    """Listeners learn who is on the slot before the board is asked to do anything."""
+    board = make_board()
+    heard: list[EngineEvent] = []
+    result = Cycle(station, "2", board.url, CycleOptions(operator="op-1"), listener=heard.append)
+    assert result.run().passed
+    identified = [e for e in heard if isinstance(e, BoardIdentified)]
+    assert identified == [BoardIdentified("2", board.identity.uid, "VB-1", "1.0.0", "blank")]
+    order = [
+        e.step if isinstance(e, StepStarted) else "identified"
+        for e in heard
+        if isinstance(e, StepStarted | BoardIdentified)
+    ]
+    assert order[:3] == [Step.HELLO, "identified", Step.KEYGEN]

@@ -49,7 +49,9 @@ def shift(station: StationContext, make_board: MakeBoard, home: Path) -> Path:
     again = boards[0]
     for name in ("key.pem", "chain.pem", "meta.json"):
         (again.device.element.folder / name).unlink()
-    assert Cycle(station, "1", again.url, CycleOptions("op-2", reprovision=True)).run().passed
+    assert (
+        Cycle(station, "1", again.url, CycleOptions(operator="op-2", reprovision=True)).run().passed
+    )
     station.audit.revoke(
         results[1].serial or "", "key-compromise", datetime.now(UTC), EventContext("line-7")
     )
@@ -237,10 +239,10 @@ def test_shift_current_starts_after_the_last_export(
     station: StationContext, make_board: MakeBoard, home: Path, tmp_path: Path
 ) -> None:
     first = make_board()
-    assert Cycle(station, "1", first.url, CycleOptions("op-1")).run().passed
+    assert Cycle(station, "1", first.url, CycleOptions(operator="op-1")).run().passed
     one = export(home, tmp_path / "one", "--shift", "current")
     second = make_board()
-    assert Cycle(station, "1", second.url, CycleOptions("op-1")).run().passed
+    assert Cycle(station, "1", second.url, CycleOptions(operator="op-1")).run().passed
     station.audit.close()
     two = export(home, tmp_path / "two", "--shift", "current")
     assert two["window"]["first_seq"] == one["window"]["last_seq"] + 1  # type: ignore[index]

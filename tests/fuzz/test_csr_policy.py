@@ -3,7 +3,7 @@
 Property: :func:`check_csr` either accepts (then the request really is a valid, correctly
 signed CSR, and the accepted key is the CSR's own key: checked here without the policy's code)
 or raises :class:`PolicyRejection` with a code and a message. Never another exception, never a
-hang: every input is bounded in size. ``csr_der``'s functions raise only :class:`DerError`.
+hang: every input is bounded in size. ``csr_der``'s functions raise only :class:`CsrDerError`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from station.pki import csr_der
 from station.pki.errors import PolicyRejection
 from station.pki.policy import AcceptedCsr, CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 
 from . import der
 from .der import BIT_STRING, CONTEXT_0, INTEGER, NULL, OCTET_STRING, oid, seq, set_of, tlv, utf8
@@ -31,7 +31,7 @@ from .der import BIT_STRING, CONTEXT_0, INTEGER, NULL, OCTET_STRING, oid, seq, s
 # `cryptography` warns (UserWarning) about a countryName of the wrong length: expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
 
-BOARD = BoardIdentity(uid="board-0001", model="sensor", firmware="1.2.3")
+BOARD = ReportedIdentity(uid="board-0001", model="sensor", firmware="1.2.3")
 POLICY = CsrPolicy()
 FUZZ = settings(
     max_examples=150,
@@ -140,15 +140,15 @@ def assert_really_valid(data: bytes, accepted: AcceptedCsr) -> None:
 
 
 def assert_der_reader_contained(data: bytes) -> None:
-    """csr_der's functions on the same input: results or DerError, nothing else."""
+    """csr_der's functions on the same input: results or CsrDerError, nothing else."""
     try:
         raw = csr_der.pem_or_der_to_der(data)
-    except csr_der.DerError:
+    except csr_der.CsrDerError:
         raw = data
     for offset in {0, 1, 2, len(raw) // 2, max(len(raw) - 2, 0), len(raw)}:
         try:
             tag, start, end = csr_der.read_tlv(raw, offset)
-        except csr_der.DerError:
+        except csr_der.CsrDerError:
             continue
         assert 0 <= tag <= 0xFF
         assert offset + 2 <= start <= end <= len(raw)
@@ -508,5 +508,5 @@ def test_encode_length_round_trips_through_read_tlv(n: int) -> None:
     if n <= 4096:
         assert csr_der.read_tlv(header + b"\x00" * n, 0) == (4, len(header), len(header) + n)
     else:
-        with pytest.raises(csr_der.DerError, match="past the end"):
+        with pytest.raises(csr_der.CsrDerError, match="past the end"):
             csr_der.read_tlv(header + b"\x00" * 16, 0)

@@ -5,7 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from station.engine.cycle import CycleOptions
-from station.engine.events import ConsoleText, CycleResult, Failure, FailureKind, Step, StepStarted
+from station.engine.events import (
+    BoardIdentified,
+    ConsoleText,
+    CycleFailure,
+    CycleResult,
+    FailureKind,
+    Step,
+    StepStarted,
+)
 from station.line.controller import LabelRequest, LineController, LineRules
 from station.line.effects import (
     AskLabel,
@@ -27,8 +35,12 @@ from station.line.effects import (
 )
 from station.line.slot import BoardSeen, Phase, SlotStatus, SlotVacant
 
-POLICY = Failure(FailureKind.POLICY, Step.POLICY, "policy.key.weak", "Board refused; set aside.")
-AGAIN = Failure(FailureKind.IDENTITY, Step.HELLO, "identity.already-provisioned", "Seen before.")
+POLICY = CycleFailure(
+    FailureKind.POLICY, Step.POLICY, "policy.key.weak", "Board refused; set aside."
+)
+AGAIN = CycleFailure(
+    FailureKind.IDENTITY, Step.HELLO, "identity.already-provisioned", "Seen before."
+)
 
 
 class Clock:
@@ -55,9 +67,16 @@ def seen(slot: str, uid: str = "VB1-1") -> BoardSeen:
     return BoardSeen(slot, f"/dev/pts/{slot}", uid, "blank", "VB-1", "1.0")
 
 
-def result(slot: str, failure: Failure | None = None, uid: str = "VB1-1") -> CycleResult:
+def result(slot: str, failure: CycleFailure | None = None, uid: str = "VB1-1") -> CycleResult:
     serial = None if failure else "3f2a"
-    return CycleResult(slot, f"/dev/pts/{slot}", uid, failure, serial, 2.5)
+    return CycleResult(
+        slot=slot,
+        port=f"/dev/pts/{slot}",
+        board_uid=uid,
+        failure=failure,
+        serial=serial,
+        elapsed=2.5,
+    )
 
 
 def kinds(effects: list[Effect]) -> list[str]:
@@ -89,7 +108,7 @@ def test_ok_a_board_seen_starts_its_cycle_at_once_on_an_auto_line() -> None:
     assert effects[3].status.started_at == 250.0, "the injected clock stamps the start"
     assert effects[4:] == [
         Log("1", "cycle started"),
-        StartCycle("1", "/dev/pts/1", CycleOptions("OP1", None, False)),
+        StartCycle("1", "/dev/pts/1", CycleOptions(operator="OP1")),
     ]
     assert controller.statuses["1"].busy
     assert controller.busy_slots() == ["1"]
@@ -187,7 +206,9 @@ def test_ok_labels_are_asked_one_slot_at_a_time_in_order() -> None:
     assert controller.state.labels == (LabelRequest("2", False),)
     effects = controller.label_scanned("VB1-1")
     assert effects[0] == Log("1", "label scanned: VB1-1")
-    assert effects[-2] == StartCycle("1", "/dev/pts/1", CycleOptions("OP1", "VB1-1", False))
+    assert effects[-2] == StartCycle(
+        "1", "/dev/pts/1", CycleOptions(operator="OP1", expect_id="VB1-1")
+    )
     assert effects[-1] == AskLabel("2"), "the next slot's label once this one is answered"
     assert controller.label_pressed("1") == [], "a running slot is not asked"
     effects = controller.label_scanned(None)
@@ -225,7 +246,9 @@ def test_ok_reprovision_asks_first_and_honours_both_answers() -> None:
     effects = controller.reprovision_answered("1", "VB1-1", True)
     assert effects[0] == Log("1", "re-provisioning VB1-1: confirmed")
     assert Log("1", "cycle started (re-provision)") in effects
-    assert effects[-1] == StartCycle("1", "/dev/pts/1", CycleOptions("OP1", None, True))
+    assert effects[-1] == StartCycle(
+        "1", "/dev/pts/1", CycleOptions(operator="OP1", reprovision=True)
+    )
 
 
 def test_ok_qa_runs_on_an_idle_board_only() -> None:
@@ -299,7 +322,7 @@ def test_ok_a_crashed_cycle_worker_fails_its_slot_and_shows_the_error() -> None:
     effects = controller.worker_crashed("cycle slot 1", error, cycle_slot="1")
     status = controller.statuses["1"]
     assert status.phase is Phase.FAILED
-    assert status.failure == Failure(
+    assert status.failure == CycleFailure(
         FailureKind.STATION,
         Step.DELIVER,
         "station.worker",
@@ -335,3 +358,19 @@ def test_ok_display_puts_a_status_on_its_card_as_is() -> None:
     status = replace(SlotStatus("2", "/dev/ttyJIG2"), phase=Phase.FAILED, failure=POLICY)
     assert controller.display(status) == [ShowStatus(status)]
     assert controller.statuses["2"] == status
+
+
+def test_ok_the_card_shows_the_board_identified_in_this_cycle() -> None:
+    """A retry after the board was swapped: once HELLO answers, the card names the board on the
+    jig now, not the one the failure was about."""
+    controller, _ = line()
+    running(controller, "1", uid="VB1-1")
+    controller.engine_event(result("1", POLICY, uid="VB1-1"))
+    controller.retry_pressed("1")
+    assert controller.statuses["1"].board_uid == "VB1-1", "nothing answered yet"
+    effects = controller.engine_event(BoardIdentified("1", "VB1-2", "VB-1", "1.0", "blank"))
+    assert len(effects) == 1
+    assert isinstance(effects[0], ShowStatus)
+    assert effects[0].status.board_uid == "VB1-2"
+    assert effects[0].status.phase is Phase.RUNNING
+    assert controller.statuses["1"].board_uid == "VB1-2"

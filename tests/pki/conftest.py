@@ -19,7 +19,7 @@ from cryptography.x509.oid import NameOID
 from station.pki import ca
 from station.pki.keys import CaPrivateKey
 from station.pki.policy import AcceptedCsr, CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.pki.signer import DeviceSigner
 
 NOW = datetime(2025, 6, 1, 12, 0, 0, tzinfo=UTC)
@@ -106,7 +106,7 @@ def make_csr(
     return csr.public_bytes(serialization.Encoding.DER)
 
 
-BOARD = BoardIdentity(uid="board-0001", model="sensor", firmware="1.2.3")
+BOARD = ReportedIdentity(uid="board-0001", model="sensor", firmware="1.2.3")
 
 
 def never_seen(spki_sha256: str) -> bool:
@@ -114,7 +114,7 @@ def never_seen(spki_sha256: str) -> bool:
 
 
 def accept(
-    data: bytes, board: BoardIdentity = BOARD, profile: DeviceProfile | None = None
+    data: bytes, board: ReportedIdentity = BOARD, profile: DeviceProfile | None = None
 ) -> AcceptedCsr:
     return check_csr(
         data, board, policy=CsrPolicy(), profile=profile or DeviceProfile(), key_known=never_seen

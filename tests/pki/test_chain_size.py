@@ -8,7 +8,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.pki.chain_size import chain_bound
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.pki.signer import DeviceSigner
 
 from .conftest import accept, build_hierarchy, fixed_clock, make_csr, rsa_key
@@ -29,7 +29,7 @@ def test_the_bound_covers_the_real_chain(tmp_path: Path, issuer: str, key_type: 
     hierarchy = build_hierarchy(tmp_path, ec.generate_private_key(ec.SECP384R1()), ca_key)
     profile = DeviceProfile(organization="A" * 64, validity_days=None)
     signer = DeviceSigner(hierarchy.intermediate, ca_key, profile, clock=fixed_clock)
-    board = BoardIdentity(uid="U" * 64)
+    board = ReportedIdentity(uid="U" * 64)
     issued = signer.sign(accept(make_csr(KEYS[key_type](), None), board, profile))
     chain = len(issued.pem) + len(signer.issuer_pem)
     bound = chain_bound(hierarchy.intermediate, profile.subject(board), key_type)

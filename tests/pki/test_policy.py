@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from station.pki.errors import PolicyRejection
 from station.pki.keys import spki_sha256
 from station.pki.policy import CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 
 from .conftest import BOARD, make_csr, never_seen, rsa_key
 from .roca_vector import roca_private_key
@@ -212,14 +212,14 @@ def test_key_already_issued_is_looked_up_by_spki() -> None:
 @pytest.mark.parametrize(
     ("code", "board"),
     [
-        ("subject.invalid_uid", BoardIdentity(uid="")),
-        ("subject.invalid_uid", BoardIdentity(uid="board_0001")),  # '_' is not PrintableString
-        ("subject.invalid_uid", BoardIdentity(uid="x" * 65)),
-        ("subject.invalid_thing_name", BoardIdentity(uid="board 0001")),
+        ("subject.invalid_uid", ReportedIdentity(uid="")),
+        ("subject.invalid_uid", ReportedIdentity(uid="board_0001")),  # '_' is not PrintableString
+        ("subject.invalid_uid", ReportedIdentity(uid="x" * 65)),
+        ("subject.invalid_thing_name", ReportedIdentity(uid="board 0001")),
     ],
     ids=["fail/empty-uid", "fail/uid-not-printable", "fail/uid-too-long", "fail/thing-name"],
 )
-def test_board_identity_rejected(code: str, board: BoardIdentity) -> None:
+def test_board_identity_rejected(code: str, board: ReportedIdentity) -> None:
     with pytest.raises(PolicyRejection) as info:
         check_csr(
             ec_csr(ec.SECP256R1(), cn=None),
@@ -245,7 +245,7 @@ def test_configured_policy_narrows_what_aws_accepts() -> None:
 
 def test_subject_cn_may_be_the_thing_name_from_the_template() -> None:
     profile = DeviceProfile(common_name="{model}-{uid}")
-    board = BoardIdentity(uid="board-0001", model="sensor")
+    board = ReportedIdentity(uid="board-0001", model="sensor")
     check_csr(
         ec_csr(ec.SECP256R1(), cn="sensor-board-0001"),
         board,

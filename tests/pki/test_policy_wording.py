@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.pki.errors import PolicyRejection
 from station.pki.policy import CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 
 from .conftest import BOARD, make_csr, never_seen, rsa_key
 from .test_policy import FAIL, ec_csr
@@ -25,7 +25,7 @@ REPR = re.compile(
     r"|<[A-Za-z_.]+(?: object)?|PublicKey\b|\w+ \{ \w+: "
 )
 
-Case = tuple[bytes, BoardIdentity, CsrPolicy]
+Case = tuple[bytes, ReportedIdentity, CsrPolicy]
 CASES: dict[str, Callable[[], Case]] = {
     **{name: (lambda b=build: (b(), BOARD, CsrPolicy())) for name, (_, build) in FAIL.items()},
     "fail/rsa-size-not-configured": lambda: (
@@ -40,12 +40,12 @@ CASES: dict[str, Callable[[], Case]] = {
     ),
     "fail/uid-with-escape": lambda: (
         ec_csr(ec.SECP256R1(), cn=None),
-        BoardIdentity(uid="board\x1b[2J"),
+        ReportedIdentity(uid="board\x1b[2J"),
         CsrPolicy(),
     ),
     "fail/thing-name": lambda: (
         ec_csr(ec.SECP256R1(), cn=None),
-        BoardIdentity(uid="board 0001"),
+        ReportedIdentity(uid="board 0001"),
         CsrPolicy(),
     ),
 }

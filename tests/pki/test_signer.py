@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from station.pki.errors import CaMismatch, PkiError
-from station.pki.profile import NO_EXPIRY, BoardIdentity, DeviceProfile
+from station.pki.profile import NO_EXPIRY, DeviceProfile, ReportedIdentity
 from station.pki.serials import parse_serial, random_serial, serial_hex
 from station.pki.signer import DeviceSigner
 
@@ -76,7 +76,7 @@ def test_rsa_device_key_gets_no_key_agreement(signer: DeviceSigner) -> None:
 def test_subject_template_and_no_organization(hierarchy: Hierarchy) -> None:
     profile = DeviceProfile(common_name="{model}-{uid}", ec_key_agreement=False)
     signer = DeviceSigner(hierarchy.intermediate, hierarchy.key, profile, clock=fixed_clock)
-    board = BoardIdentity(uid="board-0001", model="sensor")
+    board = ReportedIdentity(uid="board-0001", model="sensor")
     issued = signer.sign(
         accept(make_csr(ec.generate_private_key(ec.SECP256R1()), cn=None), board, profile)
     )

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.pki.aws import AWS_IOT_TLS12_CIPHERS
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.pki.signer import DeviceSigner
 
 from .conftest import Hierarchy, accept, build_hierarchy, make_csr, pem, rsa_key
@@ -138,7 +138,7 @@ def device(
     signer = DeviceSigner(hierarchy.intermediate, hierarchy.key, DeviceProfile(validity_days=365))
     out = {}
     for name, key in (("ec", ec.generate_private_key(ec.SECP256R1())), ("rsa", rsa_key(2048))):
-        board = BoardIdentity(uid=f"board-{name}")
+        board = ReportedIdentity(uid=f"board-{name}")
         issued = signer.sign(accept(make_csr(key, cn=None), board))
         out[name] = write_identity(
             directory, name, key, [issued.pem.encode(), signer.issuer_pem.encode()]

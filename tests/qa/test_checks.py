@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from station.audit.certificates import CertificateRecord, CertificateStatus
 from station.pki.ca import CaValidity, build_intermediate, build_root, intermediate_name, root_name
-from station.pki.profile import BoardIdentity, DeviceProfile
+from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.qa.checks import CHECK_NAMES, QaFacts, fingerprint, run_checks
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -34,7 +34,7 @@ BOARD_KEY = ec.generate_private_key(ec.SECP256R1())
 
 def device_cert(days: int = 365, eku: bool = True) -> x509.Certificate:
     profile = DeviceProfile(validity_days=days)
-    board = BoardIdentity("VB1-0001")
+    board = ReportedIdentity("VB1-0001")
     start, end = profile.validity(NOW, INTER.not_valid_after_utc)
     builder = (
         x509.CertificateBuilder()

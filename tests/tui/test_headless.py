@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from device_protocol import messages as m
-from station.engine.events import CycleResult, Failure, FailureKind, Step, StepProgress
+from station.engine.events import CycleFailure, CycleResult, FailureKind, Step, StepProgress
 from station.errors import ConfigError
 from station.jig import JigPorts, JigSection, SlotSpec, load_jig_file
 from station.line.shift import ShiftStats, ShiftSummary, format_median, format_yield
@@ -132,7 +132,7 @@ def test_a_stopped_watch_returns_none() -> None:
     assert found is None
 
 
-FAIL = Failure(FailureKind.POLICY, Step.POLICY, "policy.key.weak", "Board refused; set aside.")
+FAIL = CycleFailure(FailureKind.POLICY, Step.POLICY, "policy.key.weak", "Board refused; set aside.")
 
 
 def test_slot_status_follows_a_cycle_and_keeps_the_verdict_until_the_next_board() -> None:
@@ -144,7 +144,9 @@ def test_slot_status_follows_a_cycle_and_keeps_the_verdict_until_the_next_board(
     status = started(status, "/dev/pts/4", now=10.0)
     status = apply(status, StepProgress("3", Step.DELIVER, 512, 2048))
     assert state_line(status, now=12.5) == "Step 6/9 DELIVER 25%  2.5 s"
-    result = CycleResult("3", "/dev/pts/4", "VB1-1", FAIL, None, 1.25)
+    result = CycleResult(
+        slot="3", port="/dev/pts/4", board_uid="VB1-1", failure=FAIL, serial=None, elapsed=1.25
+    )
     status = apply(status, result)
     assert status.phase is Phase.FAILED
     assert state_line(status, now=99) == "Failed at POLICY after 1.2 s"
@@ -159,7 +161,7 @@ def test_slot_status_follows_a_cycle_and_keeps_the_verdict_until_the_next_board(
 
 def test_reprovision_is_offered_only_for_an_already_provisioned_board() -> None:
     code = "identity.already-provisioned"
-    failure = Failure(FailureKind.IDENTITY, Step.HELLO, code, "Provisioned before.")
+    failure = CycleFailure(FailureKind.IDENTITY, Step.HELLO, code, "Provisioned before.")
     status = SlotStatus("1", "/dev/pts/1", Phase.FAILED, "VB1-1", True, failure=failure)
     assert status.offers_reprovision
     assert next_action(status).startswith("P: re-provision")
@@ -170,9 +172,17 @@ def test_shift_figures() -> None:
     stats = ShiftStats()
     assert (format_yield(stats), format_median(stats)) == ("—", "—")
     for elapsed in (2.0, 4.0, 3.0):
-        stats = stats.record(CycleResult("1", "p", "u", None, "s", elapsed))
-    stats = stats.record(CycleResult("1", "p", "u", FAIL, None, 1.0))
-    stats = stats.record(CycleResult("2", "p", "u", FAIL, None, 1.0))
+        stats = stats.record(
+            CycleResult(
+                slot="1", port="p", board_uid="u", failure=None, serial="s", elapsed=elapsed
+            )
+        )
+    stats = stats.record(
+        CycleResult(slot="1", port="p", board_uid="u", failure=FAIL, serial=None, elapsed=1.0)
+    )
+    stats = stats.record(
+        CycleResult(slot="2", port="p", board_uid="u", failure=FAIL, serial=None, elapsed=1.0)
+    )
     assert (stats.passed, stats.failed, stats.cycles) == (3, 2, 5)
     assert format_yield(stats) == "60.0%"
     assert format_median(stats) == "3.0 s"

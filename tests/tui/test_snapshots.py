@@ -11,7 +11,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from station.engine.events import CycleResult, Failure, FailureKind, Step
+from station.engine.events import CycleFailure, CycleResult, FailureKind, Step
 from station.engine.station import StationContext
 from station.line.setup import LineSetup
 from station.line.shift import ShiftStats
@@ -79,14 +79,14 @@ def running(slot: str, uid: str, step: Step, seconds: float, progress: tuple[int
     )
 
 
-POLICY = Failure(
+POLICY = CycleFailure(
     FailureKind.POLICY,
     Step.POLICY,
     "policy.key.weak",
     "Board on slot 2 sent a CSR the station refuses (RSA 1024 is too small); set the board "
     "aside and report it to the firmware team.",
 )
-AGAIN = Failure(
+AGAIN = CycleFailure(
     FailureKind.IDENTITY,
     Step.HELLO,
     "identity.already-provisioned",
@@ -95,8 +95,15 @@ AGAIN = Failure(
 )
 
 
-def result(slot: str, failure: Failure | None, seconds: float) -> CycleResult:
-    return CycleResult(slot, f"/dev/ttyJIG{slot}", "VB1-X", failure, None, seconds)
+def result(slot: str, failure: CycleFailure | None, seconds: float) -> CycleResult:
+    return CycleResult(
+        slot=slot,
+        port=f"/dev/ttyJIG{slot}",
+        board_uid="VB1-X",
+        failure=failure,
+        serial=None,
+        elapsed=seconds,
+    )
 
 
 def test_idle(snap_compare: Snap, station: StationContext) -> None:

@@ -7,27 +7,27 @@ from datetime import UTC, datetime
 
 import pytest
 
-from station.audit.summary import ShiftSummary as ExportSummary
-from station.engine.events import CycleResult, Failure, FailureKind, Outcome, Step
+from station.audit.summary import ExportSummary
+from station.engine.events import CycleFailure, CycleResult, FailureKind, Outcome, Step
 from station.line.shift import ShiftStats
 from station.line.slot import Phase, SlotStatus, apply
 from station.line.wording import next_action, state_line
 
 LOCKED_AT = datetime(2025, 3, 1, 6, 30, tzinfo=UTC)
 NOTE = "already provisioned: certificate 4d, locked 2025-03-01 06:30 UTC"
-FAILURE = Failure(FailureKind.IDENTITY, Step.READBACK, "identity.locked", "board is locked")
+FAILURE = CycleFailure(FailureKind.IDENTITY, Step.READBACK, "identity.locked", "board is locked")
 
 
 def result(outcome: Outcome) -> CycleResult:
     return CycleResult(
-        "1",
-        "/dev/pts/3",
-        "VB1-0001",
-        FAILURE if outcome is Outcome.FAILED else None,
-        "4d",
-        1.5,
-        NOTE if outcome is Outcome.ALREADY_PROVISIONED else "",
-        LOCKED_AT if outcome is Outcome.ALREADY_PROVISIONED else None,
+        slot="1",
+        port="/dev/pts/3",
+        board_uid="VB1-0001",
+        failure=FAILURE if outcome is Outcome.FAILED else None,
+        serial="4d",
+        elapsed=1.5,
+        note=NOTE if outcome is Outcome.ALREADY_PROVISIONED else "",
+        provisioned_at=LOCKED_AT if outcome is Outcome.ALREADY_PROVISIONED else None,
     )
 
 

@@ -52,7 +52,6 @@ from station.tui.messages import (
     EngineUpdate,
     QaDone,
     SlotQuiet,
-    StationNote,
 )
 from station.tui.screens.help import HelpScreen
 from station.tui.widgets.log_pane import LogLine, LogPane
@@ -229,9 +228,6 @@ class MainScreen(Screen[None]):
 
     def on_board_swapped(self, message: BoardSwapped) -> None:
         self.perform(self.controller.board_swapped(message.slot, message.uid))
-
-    def on_station_note(self, message: StationNote) -> None:
-        self.log_line(message.slot, message.text)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
