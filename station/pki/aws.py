@@ -1,4 +1,4 @@
-"""AWS IoT Core specifics: the CA verification certificate and the TLS 1.2 cipher list."""
+"""AWS IoT Core specifics: the CA verification certificate and the TLS 1.2 and 1.3 cipher lists."""
 
 from __future__ import annotations
 
@@ -37,6 +37,14 @@ AWS_IOT_TLS12_CIPHERS = ":".join(
         "AES256-SHA256",
         "AES256-SHA",
     ]
+)
+
+#: TLS 1.3 suites of AWS policy IoTSecurityPolicy_TLS13_1_2_2022_10, AWS IoT's default policy
+#: (OpenSSL names, as `openssl s_client -ciphersuites` takes them).
+AWS_IOT_TLS13_SUITES = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
 )
 
 VERIFICATION_CERT_DAYS = 30
