@@ -57,6 +57,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rotate",
     "qa",
     "audit",
+    "aws",
     "bench",
     "sim",
     "probe",
