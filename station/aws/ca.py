@@ -45,8 +45,11 @@ class CaRegistration:
     already: bool  # found registered, nothing done
 
 
-def find_ca(cloud: IotCloud, intermediate: x509.Certificate) -> CaRegistration | None:
-    """The intermediate's registration in this account and region, if any."""
+def find_ca(
+    cloud: IotCloud, intermediate: x509.Certificate, recorded_mode: str | None = None
+) -> CaRegistration | None:
+    """The intermediate's registration in this account and region, if any. Its mode is what
+    AWS says, or else what register-ca recorded (an endpoint may leave certificateMode out)."""
     ca_id = ca_certificate_id(intermediate)
     desc = cloud.ca_description(ca_id)
     if desc is None:
@@ -55,14 +58,16 @@ def find_ca(cloud: IotCloud, intermediate: x509.Certificate) -> CaRegistration |
         ca_id,
         str(desc.get("certificateArn", "")),
         str(desc.get("status", "")),
-        str(desc.get("certificateMode") or DEFAULT),
+        str(desc.get("certificateMode") or recorded_mode or DEFAULT),
         already=True,
     )
 
 
-def require_ca(cloud: IotCloud, intermediate: x509.Certificate) -> CaRegistration:
+def require_ca(
+    cloud: IotCloud, intermediate: x509.Certificate, recorded_mode: str | None = None
+) -> CaRegistration:
     """The intermediate's registration; CaNotRegistered saying what to run if there is none."""
-    found = find_ca(cloud, intermediate)
+    found = find_ca(cloud, intermediate, recorded_mode)
     if found is None:
         raise CaNotRegistered(
             f"the station intermediate ({intermediate.subject.rfc4514_string()}, AWS id "

@@ -65,7 +65,11 @@ def _on_board(cert: LocalCertificate, cloud: CloudSnapshot) -> Iterable[Finding]
     there = cloud.certificates.get(cert.certificate_id)
     if there is None:
         yield _finding(
-            "not-in-aws", cert, "on a board here, unknown to AWS IoT", "run `station aws sync`"
+            "not-in-aws",
+            cert,
+            "on a board here, unknown to AWS IoT",
+            "run `station aws sync`; if the audit already records it registered, it was "
+            "deleted in AWS since: register it by hand (`aws iot register-certificate`)",
         )
         return
     if there.status == "REVOKED":
@@ -92,7 +96,9 @@ def _on_board(cert: LocalCertificate, cloud: CloudSnapshot) -> Iterable[Finding]
             "thing-missing",
             cert,
             f"thing {cert.thing_name} does not exist",
-            "run `station aws sync`",
+            f"run `station aws sync` if it is not registered yet; otherwise the thing was "
+            f"deleted in AWS: `aws iot create-thing --thing-name {cert.thing_name}` and "
+            "`aws iot attach-thing-principal`",
         )
     elif attached is not None and cert.certificate_id not in attached:
         others = ", ".join(attached) or "none"
@@ -100,7 +106,8 @@ def _on_board(cert: LocalCertificate, cloud: CloudSnapshot) -> Iterable[Finding]
             "thing-other-certificate",
             cert,
             f"thing {cert.thing_name} is attached to other certificates ({others}), not this one",
-            "run `station aws sync` to attach it; detach the others if they are retired "
+            f"attach it (`aws iot attach-thing-principal --thing-name {cert.thing_name} "
+            "--principal ARN`) and detach the others if they are retired "
             "(`aws iot detach-thing-principal`)",
         )
 

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives import serialization
 
 from station.aws.ca import DEFAULT, SNI_ONLY, register_ca, require_ca
 from station.aws.cloud import DEFAULT_RATE, IotCloud, iot_client
+from station.aws.journal import read_journal
 from station.aws.plan import SyncOptions, Task
 from station.aws.reconcile import reconcile as find_differences
 from station.aws.snapshot import read_snapshot
@@ -156,7 +157,7 @@ def sync(
     config = config_of(ctx)
     intermediate = load_certificate(config.ca.intermediate_cert)
     cloud = _cloud(rate)
-    ca = require_ca(cloud, intermediate)
+    ca = require_ca(cloud, intermediate, _recorded_mode(config))
     ca_pem = intermediate.public_bytes(serialization.Encoding.PEM).decode("ascii")
     options = SyncOptions(policy=policy, thing_type=thing_type, since=since)
     with open_audit(config) as audit:
@@ -195,6 +196,13 @@ def _print_sync(report: SyncReport, as_json: bool) -> None:
     click.echo(_summary(report))
 
 
+def _recorded_mode(config: StationConfig) -> str | None:
+    """The CA mode register-ca recorded here, if it did."""
+    with open_audit_readonly(config) as audit:
+        ca = read_journal(StationSource(audit, event_context(config), utc_now).cloud_events()).ca
+    return str(ca["mode"]) if ca and ca.get("mode") else None
+
+
 def _local(config: StationConfig) -> list[Any]:
     with open_audit_readonly(config) as audit:
         return list(StationSource(audit, event_context(config), utc_now).certificates())
@@ -209,7 +217,7 @@ def reconcile(ctx: click.Context, as_json: bool) -> None:
     config = config_of(ctx)
     intermediate = load_certificate(config.ca.intermediate_cert)
     cloud = _cloud()
-    ca = require_ca(cloud, intermediate)
+    ca = require_ca(cloud, intermediate, _recorded_mode(config))
     local = _local(config)
     findings = find_differences(local, read_snapshot(cloud, ca, local))
     if as_json:
