@@ -31,7 +31,7 @@ def iot_client() -> Any:
     except ImportError as e:
         raise AwsNotInstalled() from e
     config = Config(
-        retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30
+        retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=10, read_timeout=30
     )
     try:
         return boto3.client("iot", config=config)
