@@ -72,7 +72,7 @@ class IotCloud:
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call ``operation`` (the boto3 method name), paced, with retries on throttling and
         transient errors; raise CloudCallFailed naming the operation otherwise."""
-        from botocore.exceptions import BotoCoreError, ClientError
+        from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
         method = getattr(self.client, operation)
         for attempt in range(1, self.backoff.attempts + 1):
@@ -86,6 +86,12 @@ class IotCloud:
                 failure = CloudCallFailed(
                     operation, code, str(error.get("Message", e)), retryable=retryable(code, status)
                 )
+            except NoCredentialsError as e:
+                raise AwsSetupMissing(
+                    f"AWS IoT {operation}: no AWS credentials found; set AWS_PROFILE (with "
+                    "~/.aws/credentials) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run "
+                    "where an instance role applies"
+                ) from e
             except BotoCoreError as e:  # connection refused or reset, timeouts
                 failure = CloudCallFailed(operation, type(e).__name__, str(e), retryable=True)
             if not failure.retryable or attempt == self.backoff.attempts:

@@ -131,3 +131,15 @@ def test_fail_sync_before_register_ca_says_what_to_run(home: Path, aws: dict[str
     assert done.returncode == 1
     assert "not registered with AWS IoT" in done.stderr
     assert "station aws register-ca" in done.stderr
+
+
+def test_fail_without_credentials_says_how_to_give_them(
+    home: Path, aws: dict[str, str], endpoint: Proxy
+) -> None:
+    bare = {k: v for k, v in aws.items() if not k.startswith("AWS_ACCESS") and "SECRET" not in k}
+    done = run_aws(
+        home, {**bare, "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, "register-ca"
+    )
+    assert done.returncode == 2, done.stderr
+    assert "no AWS credentials" in done.stderr
+    assert endpoint.calls == []
