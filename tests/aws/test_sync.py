@@ -4,7 +4,10 @@ and the audit events; checked against the audit's own PEMs and the station's CRL
 from __future__ import annotations
 
 import json
+import os
+import pty
 import re
+import select
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +20,7 @@ from station.engine.station import StationContext
 from station.pki.signer import utc_now
 from tests.export.helpers import station as run_station
 
-from .conftest import run_aws
+from .conftest import run_aws, station_cmd
 from .endpoint import Proxy
 from .seed import CTX, provisioned, record
 
@@ -134,3 +137,57 @@ def test_ok_sni_only_registers_without_the_ca(
     assert done.returncode == 0, done.stderr
     assert len(endpoint.of("RegisterCertificateWithoutCA")) == 2
     assert endpoint.of("RegisterCertificate", ok=False) == []
+
+
+def test_fail_a_step_that_fails_is_recorded_named_and_retried_by_the_next_run(
+    station: StationContext, home: Path, aws: dict[str, str], iot: Any
+) -> None:
+    serials = provisioned(station, 2)
+    assert run_aws(home, aws, "register-ca").returncode == 0
+    done = run_aws(home, aws, "sync", "--policy", POLICY)  # no such policy yet
+    assert done.returncode == 1
+    for serial in serials:
+        assert f"FAIL {serial} (board " in done.stderr
+        assert f"at attach-policy:{POLICY}" in done.stderr
+    assert "rerun `station aws sync`" in done.stderr
+    assert "2 failed" in done.stdout
+    assert len(step_events(station.audit, "AWS_FAILED", f"attach-policy:{POLICY}")) == 2
+
+    create_policy(iot)
+    again = run_aws(home, aws, "sync", "--policy", POLICY, "--json")
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["planned"], report["registered"], report["steps"]) == (2, 0, 2)
+
+
+def test_ok_progress_bar_on_a_terminal(
+    station: StationContext, home: Path, aws: dict[str, str], started: dict[str, str]
+) -> None:
+    provisioned(station, 3)
+    assert run_aws(home, aws, "register-ca").returncode == 0
+    master, slave = pty.openpty()
+    process = subprocess.Popen(
+        station_cmd(home, aws, "sync"),
+        env=started,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    seen = b""
+    while True:  # until the process closes the terminal (EIO on Linux)
+        ready, _, _ = select.select([master], [], [], 60)
+        assert ready, "no output from the sync within 60 s"
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(master)
+    out, _ = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert b"Syncing" in seen
+    assert b"100%" in seen
+    assert out.startswith(b"3 certificate(s) to hand over: 3 registered")
