@@ -9,6 +9,7 @@ Region, credentials and endpoint come the standard boto3 way (``AWS_REGION``, ``
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -68,6 +69,7 @@ class IotCloud:
         self.sleep = sleep
         self.rng = rng or random.Random()  # jitter, not a secret
         self.retries = 0  # throttled or transient attempts retried, for the summary
+        self._retries_lock = threading.Lock()  # the sync's workers share this object
 
     def call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
         """Call ``operation`` (the boto3 method name), paced, with retries on throttling and
@@ -96,7 +98,8 @@ class IotCloud:
                 failure = CloudCallFailed(operation, type(e).__name__, str(e), retryable=True)
             if not failure.retryable or attempt == self.backoff.attempts:
                 raise failure
-            self.retries += 1
+            with self._retries_lock:
+                self.retries += 1
             self.sleep(self.backoff.delay(attempt, self.rng))
         raise AssertionError("unreachable")  # pragma: no cover
 
