@@ -78,6 +78,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rotate",
     "qa",
     "audit",
+    "aws",
     "bench",
     "sim",
     "probe",

@@ -39,6 +39,7 @@ COMPONENT_FIXTURES = frozenset(
         "start_agent",  # the C agent as a process on a pty
         "softhsm",  # softhsm2-util processes and a token
         "snap_compare",  # the app under a pilot
+        "moto_server",  # the local AWS endpoint (tests/aws)
     }
 )
 
@@ -48,6 +49,7 @@ _TESTS = Path(__file__).resolve().parent
 COMPONENT_PATHS = tuple(
     _TESTS / p
     for p in (
+        "aws",  # moto server as a process, `station aws` as a process
         "bench",  # `station bench` as a process
         "cli",  # `station` and openssl as processes, boards on ptys
         "component",  # real ptys

@@ -1,4 +1,4 @@
-"""AWS IoT Core specifics: the CA verification certificate and the TLS 1.2 cipher list."""
+"""AWS IoT Core specifics: the CA verification certificate and the TLS 1.2 and 1.3 cipher lists."""
 
 from __future__ import annotations
 
@@ -39,6 +39,14 @@ AWS_IOT_TLS12_CIPHERS = ":".join(
     ]
 )
 
+#: TLS 1.3 suites of AWS policy IoTSecurityPolicy_TLS13_1_2_2022_10, AWS IoT's default policy
+#: (OpenSSL names, as `openssl s_client -ciphersuites` takes them).
+AWS_IOT_TLS13_SUITES = (
+    "TLS_AES_128_GCM_SHA256",
+    "TLS_AES_256_GCM_SHA384",
+    "TLS_CHACHA20_POLY1305_SHA256",
+)
+
 VERIFICATION_CERT_DAYS = 30
 
 
@@ -56,7 +64,8 @@ def verification_certificate(
     pair is throw-away: AWS only checks the issuer's signature, so the private key is not kept.
     """
     code = registration_code.strip()
-    if not code or len(code) > 64 or not code.isalnum():
+    # AWS hands out 64 hex digits; a local endpoint (moto) a UUID, with hyphens.
+    if not code or len(code) > 64 or not code.replace("-", "").isalnum():
         raise PkiError(
             f"registration code {quoted(registration_code)} does not look like one; copy it from "
             "`aws iot get-registration-code`"

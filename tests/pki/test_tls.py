@@ -1,19 +1,22 @@
 """A device key and its certificate complete a TLS 1.2 handshake with client authentication,
-against a server that trusts only our root and offers only AWS IoT's TLS 1.2 cipher suites."""
+against a server that trusts only our root and offers only AWS IoT's TLS 1.2 cipher suites, and
+a TLS 1.3 handshake with client authentication with each of AWS IoT's TLS 1.3 suites."""
 
 from __future__ import annotations
 
 import socket
 import ssl
+import subprocess
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from station.pki.aws import AWS_IOT_TLS12_CIPHERS
+from station.pki.aws import AWS_IOT_TLS12_CIPHERS, AWS_IOT_TLS13_SUITES
 from station.pki.profile import DeviceProfile, ReportedIdentity
 from station.pki.signer import DeviceSigner
 
@@ -202,3 +205,101 @@ def test_server_offers_only_the_aws_cipher_list(
     )
     assert version is None
     assert isinstance(error, ssl.SSLError)
+
+
+def tls13_handshake(
+    server_files: dict[str, Path],
+    server_kind: str,
+    trusted_root: Path,
+    client_cert: Path,
+    client_key: Path,
+    suite: str,
+) -> tuple[str | None, str | None, BaseException | None]:
+    """One TLS 1.3 handshake: a Python server that requires a client certificate chaining to
+    ``trusted_root`` (TLS 1.3 only), and `openssl s_client` offering one suite only, so each
+    of AWS's suites is exercised by itself. Returns (version, suite, server error) as the
+    server saw them."""
+    server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server.minimum_version = server.maximum_version = ssl.TLSVersion.TLSv1_3
+    server.verify_mode = ssl.CERT_REQUIRED
+    server.load_verify_locations(cafile=str(trusted_root))
+    server.load_cert_chain(server_files[f"{server_kind}_cert"], server_files[f"{server_kind}_key"])
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(20)
+    port = listener.getsockname()[1]
+    seen: dict[str, Any] = {"version": None, "suite": None, "error": None}
+
+    def serve() -> None:
+        try:
+            conn, _ = listener.accept()
+            with server.wrap_socket(conn, server_side=True) as tls:
+                seen["version"], seen["suite"] = tls.version(), tls.cipher()[0]  # type: ignore[index]
+                assert tls.getpeercert(binary_form=True)  # the client sent its certificate
+                tls.recv(5)  # its Finished and first record: the certificate was accepted
+        except (ssl.SSLError, OSError, AssertionError) as e:
+            seen["error"] = e
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        subprocess.run(
+            ["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_3",
+             "-ciphersuites", suite, "-cert", str(client_cert), "-cert_chain", str(client_cert),
+             "-key", str(client_key),
+             "-CAfile", str(server_files["server_ca"]), "-servername", SERVER_NAME,
+             "-verify_return_error"],
+            input=b"hello", capture_output=True, timeout=30, check=False,
+        )  # fmt: skip
+    finally:
+        thread.join(timeout=20)
+        listener.close()
+    return seen["version"], seen["suite"], seen["error"]
+
+
+TLS13_CASES = [
+    (device, server, suite)
+    for device, server in (("ec", "ec"), ("rsa", "rsa"), ("ec", "rsa"))
+    for suite in AWS_IOT_TLS13_SUITES
+]
+
+
+@pytest.mark.parametrize(
+    ("device_kind", "server_kind", "suite"),
+    TLS13_CASES,
+    ids=[f"ok/{d}-device-{s}-server-{c}" for d, s, c in TLS13_CASES],
+)
+def test_tls13_client_auth_handshake(
+    device: dict[str, tuple[Path, Path]],
+    server_files: dict[str, Path],
+    hierarchy: Hierarchy,
+    device_kind: str,
+    server_kind: str,
+    suite: str,
+) -> None:
+    cert, key = device[device_kind]
+    version, negotiated, error = tls13_handshake(
+        server_files, server_kind, hierarchy.root_pem, cert, key, suite
+    )
+    assert error is None
+    assert (version, negotiated) == ("TLSv1.3", suite)
+
+
+def test_tls13_certificate_from_another_ca_is_refused(
+    hierarchy: Hierarchy, server_files: dict[str, Path], tmp_path: Path
+) -> None:
+    other = build_hierarchy(
+        tmp_path / "other",
+        ec.generate_private_key(ec.SECP384R1()),
+        ec.generate_private_key(ec.SECP256R1()),
+    )
+    signer = DeviceSigner(other.intermediate, other.key, DeviceProfile(validity_days=365))
+    key = ec.generate_private_key(ec.SECP256R1())
+    issued = signer.sign(accept(make_csr(key)))
+    cert, key_path = write_identity(
+        tmp_path, "foreign", key, [issued.pem.encode(), signer.issuer_pem.encode()]
+    )
+    _, _, error = tls13_handshake(
+        server_files, "ec", hierarchy.root_pem, cert, key_path, AWS_IOT_TLS13_SUITES[0]
+    )
+    assert isinstance(error, ssl.SSLError)
+    assert "certificate verify failed" in str(error)

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = ("station", "device_protocol", "fixtures")
 CONTRACTS = 3
-LAYERS = "Layers: cli > commands > tui > line > engine | qa > config > pki | audit"
+LAYERS = "Layers: cli > commands > tui > line > engine | qa | aws > config > pki | audit"
 
 # Lines appended to modules of the copy (new modules are made), the contract then broken, and
 # the import lint-imports must name.
