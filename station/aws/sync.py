@@ -40,7 +40,7 @@ DEFAULT_WORKERS = 4
 
 
 @dataclass(frozen=True)
-class Failure:
+class StepFailure:
     """A certificate whose handoff stopped at a step."""
 
     serial: str
@@ -59,7 +59,7 @@ class SyncReport:
     not_in_aws: int = 0  # retired here and never registered: nothing to revoke
     steps: int = 0
     retries: int = 0
-    failures: list[Failure] = field(default_factory=list)
+    failures: list[StepFailure] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -102,7 +102,7 @@ class Sync:
         report.retries = self.cloud.retries
         return report
 
-    def _one(self, task: Task, journal: Journal, report: SyncReport) -> Failure | None:
+    def _one(self, task: Task, journal: Journal, report: SyncReport) -> StepFailure | None:
         cert = task.certificate
         arn = journal.arns.get(cert.certificate_id)
         for step in task.steps:
@@ -114,7 +114,7 @@ class Sync:
                 kind, arn, text = self._step(step, task, arn)
             except AwsError as e:
                 self.source.record(base.event(FAILED, str(e)))
-                return Failure(cert.serial, cert.board_uid, step, str(e))
+                return StepFailure(cert.serial, cert.board_uid, step, str(e))
             done = StepEvent(
                 step, cert.certificate_id, cert.serial, cert.board_uid, cert.thing_name, arn
             )

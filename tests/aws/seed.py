@@ -8,7 +8,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from station.audit import CertificateRecord, CertificateStatus, EventContext
 from station.engine.station import StationContext
 from station.pki.policy import CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity
+from station.pki.profile import ReportedIdentity
 from station.pki.signer import utc_now
 from tests.pki.conftest import make_csr, never_seen
 
@@ -20,7 +20,7 @@ def provisioned(station: StationContext, count: int, prefix: str = "board") -> l
     """``count`` certificates issued and locked on boards; their serials, in order."""
     serials = []
     for i in range(count):
-        board = BoardIdentity(uid=f"{prefix}-{i:04d}", model="m1", firmware="1.0")
+        board = ReportedIdentity(uid=f"{prefix}-{i:04d}", model="m1", firmware="1.0")
         key = ec.generate_private_key(ec.SECP256R1())
         accepted = check_csr(
             make_csr(key, cn=None),

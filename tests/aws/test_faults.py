@@ -15,7 +15,7 @@ from station.audit import AuditDB
 from station.aws.journal import read_journal
 from station.engine.station import StationContext
 from station.pki.policy import CsrPolicy, check_csr
-from station.pki.profile import BoardIdentity
+from station.pki.profile import ReportedIdentity
 from station.pki.signer import utc_now
 from tests.pki.conftest import make_csr, never_seen
 
@@ -156,7 +156,7 @@ def test_fail_reconcile_names_unknown_certificates_and_things_astray(
     assert run_aws(home, aws, "sync").returncode == 0
     # Signed with this station's CA and registered in AWS under it, never recorded here.
     key = ec.generate_private_key(ec.SECP256R1())
-    board = BoardIdentity(uid="stray-0001")
+    board = ReportedIdentity(uid="stray-0001")
     accepted = check_csr(
         make_csr(key, cn=None),
         board,
