@@ -14,6 +14,7 @@ from typing import Any
 
 from station.config_reader import TableReader
 from station.errors import ConfigError
+from station.factory_config import FactorySection, read_factory
 from station.home import StationHome
 from station.jig import JigSection, read_jig
 from station.phrasing import one_of, quoted
@@ -95,6 +96,7 @@ class StationConfig:
     qa: QaSection
     export: ExportSection
     jig: JigSection
+    factory: FactorySection
 
 
 def _station(t: TableReader, home: StationHome) -> StationSection:
@@ -210,6 +212,7 @@ SECTIONS = {
     "qa": _qa,
     "export": _export,
     "jig": read_jig,
+    "factory": read_factory,
 }
 REQUIRED = ("station",)
 
