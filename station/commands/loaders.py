@@ -13,6 +13,7 @@ from station.config import StationConfig, load_config
 from station.context import CliContext
 from station.disk import MIB, DiskFull, SpaceGuard, is_disk_full
 from station.engine.station import StationContext
+from station.factory.reserver import StoreReserver
 from station.home import StationHome
 from station.logbook import Logbook
 from station.pki.audit_signer import AuditSigner, SignerFiles, load_or_create
@@ -115,4 +116,7 @@ def station_context(
         audit=audit,
         request_timeout=timeout,
         space=space_guard(config),
+        reserver=StoreReserver(config.factory, config.station.id)
+        if config.factory.enabled
+        else None,
     )

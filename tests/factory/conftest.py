@@ -48,3 +48,7 @@ def new_db(tmp_path: Path) -> Callable[[str], Path]:
         return folder / "audit.db"
 
     return make
+
+
+# A real station home (`station init`) and a StationContext over it, as the engine tests have.
+from tests.engine.conftest import home, station, template_home  # noqa: E402, F401
