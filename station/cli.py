@@ -57,6 +57,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "rotate",
     "qa",
     "audit",
+    "factory",
     "bench",
     "sim",
     "probe",
