@@ -116,7 +116,12 @@ def station_context(
         audit=audit,
         request_timeout=timeout,
         space=space_guard(config),
-        reserver=StoreReserver(config.factory, config.station.id)
-        if config.factory.enabled
-        else None,
+        reserver=reserver_of(config),
     )
+
+
+def reserver_of(config: StationConfig) -> StoreReserver | None:
+    """The factory store's key reservation before signing, when [factory] sets a store."""
+    if not config.factory.enabled:
+        return None
+    return StoreReserver(config.factory, config.station.id)

@@ -13,6 +13,7 @@ from station.commands.loaders import (
     open_audit,
     open_signer,
     operator_option,
+    reserver_of,
     space_guard,
 )
 from station.commands.options import json_option, timeout_option
@@ -120,6 +121,7 @@ def provision(
             audit=audit,
             request_timeout=timeout,
             space=space_guard(config),
+            reserver=reserver_of(config),
         )
         logbook = Logbook(config.home.log_file, config.station.id)
         try:

@@ -19,6 +19,7 @@ from station.commands.loaders import (
     open_audit,
     open_signer,
     operator_option,
+    reserver_of,
     space_guard,
 )
 from station.commands.options import json_option, timeout_option
@@ -80,6 +81,7 @@ def rotate(
             revoke_superseded=not keep_old_valid,
             request_timeout=timeout,
             space=space_guard(config),
+            reserver=reserver_of(config),
         )
         options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
         result = Cycle(station, "rotate", url, options).run()

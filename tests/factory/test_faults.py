@@ -40,9 +40,12 @@ def test_server_stopped_mid_sync_then_started(
             pg_server.stop()
 
     try:
-        with Store.connect(store_url) as store, LocalChain(path) as chain:
-            with pytest.raises(StoreUnreachable, match="the next sync resumes"):
-                sync(store, chain, "st1", "L1", batch=50, on_batch=stop_after_two_batches)
+        with (
+            Store.connect(store_url) as store,
+            LocalChain(path) as chain,
+            pytest.raises(StoreUnreachable, match="the next sync resumes"),
+        ):
+            sync(store, chain, "st1", "L1", batch=50, on_batch=stop_after_two_batches)
     finally:
         pg_server.start()
     with Store.connect(store_url) as store, LocalChain(path) as chain:
