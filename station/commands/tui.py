@@ -19,6 +19,7 @@ from station.commands.loaders import (
 )
 from station.commands.options import timeout_option
 from station.errors import ConfigError
+from station.factory.background import FactoryLink
 from station.jig import JigPorts, load_jig_file
 from station.line.setup import LineSetup
 from station.line.shift_export import AuditShiftExporter
@@ -66,6 +67,11 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
                 exporter=exporter,
                 logbook=logbook,
                 qa=QaContext.from_config(config, audit),
+                factory=(
+                    FactoryLink(config.factory, config.station.id, config.home.audit_db)
+                    if config.factory.enabled
+                    else None
+                ),
             )
             StationApp(setup, operator=operator).run()
     finally:

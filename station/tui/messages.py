@@ -67,3 +67,14 @@ class StationNote(Message):
 
     text: str
     slot: str | None = None
+
+
+@dataclass
+class FactoryLinkChanged(Message):
+    """The factory link's line after a sync attempt (a newer one makes this one stale)."""
+
+    text: str
+    alarm: bool = False
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FactoryLinkChanged)
