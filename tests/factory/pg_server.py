@@ -39,7 +39,8 @@ def find_bin(name: str) -> str:
 class PgServer:
     """One cluster in a temp folder; :meth:`start` and :meth:`stop` may repeat."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, durable: bool = False) -> None:
+        self.durable = durable  # fsync and synchronous commits on (for measurements)
         self.root = Path(tempfile.mkdtemp(prefix="station-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sockets"
@@ -65,8 +66,7 @@ class PgServer:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [find_bin("postgres"), "-D", str(self.data), "-k", str(self.sockets),
-             "-c", "listen_addresses=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-             "-c", "full_page_writes=off", "-c", "max_connections=50"],
+             "-c", "listen_addresses=", "-c", "max_connections=50", *self._fast],
             user=self.user, cwd=self.root,
             stdout=subprocess.DEVNULL, stderr=(self.root / "server.log").open("ab"),
         )  # fmt: skip
@@ -80,6 +80,12 @@ class PgServer:
                     log = (self.root / "server.log").read_text(errors="replace")
                     raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
                 time.sleep(0.05)  # polling a server that is starting, with a deadline
+
+    @property
+    def _fast(self) -> list[str]:
+        if self.durable:
+            return []
+        return ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
 
     def stop(self) -> None:
         """Stop the server at once (fast shutdown: open connections are cut)."""
