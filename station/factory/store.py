@@ -128,7 +128,7 @@ class Store:
     ) -> IngestResult:
         """Push events (seq, hash, canonical text) in seq order; the store checks them."""
         rows = self.rows(
-            "SELECT * FROM factory_ingest(%s, %s, %s, %s, %s, %s, %s)",
+            "SELECT * FROM factory_ingest(%s, %s, %b, %b, %b, %s, %s)",
             (
                 station_id,
                 line,

@@ -12,6 +12,7 @@ import os
 import pwd
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -39,8 +40,10 @@ def find_bin(name: str) -> str:
 class PgServer:
     """One cluster in a temp folder; :meth:`start` and :meth:`stop` may repeat."""
 
-    def __init__(self, *, durable: bool = False) -> None:
+    def __init__(self, *, durable: bool = False, tls: tuple[bytes, bytes] | None = None) -> None:
         self.durable = durable  # fsync and synchronous commits on (for measurements)
+        self.tls = tls  # (certificate PEM, key PEM): TLS on a 127.0.0.1 port as well
+        self.port = 5432
         self.root = Path(tempfile.mkdtemp(prefix="station-pg-"))
         self.data = self.root / "data"
         self.sockets = self.root / "sockets"
@@ -52,6 +55,9 @@ class PgServer:
             for path in (self.root, self.sockets):
                 os.chown(path, owner.pw_uid, owner.pw_gid)
         self.process: subprocess.Popen[bytes] | None = None
+        self._network: list[str] = ["-c", "listen_addresses="]
+        if tls is not None:
+            self._network = self._tls_files(*tls)
         self._run(
             [find_bin("initdb"), "-D", str(self.data), "-U", SUPERUSER, "--auth=trust",
              "--no-sync", "-E", "UTF8", "--locale=C"]
@@ -61,12 +67,14 @@ class PgServer:
         subprocess.run(argv, check=True, capture_output=True, user=self.user, cwd=self.root)
 
     def url(self, dbname: str = "postgres") -> str:
+        if self.tls is not None:  # over TCP: the Unix socket is not listened on
+            return f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/{dbname}?sslmode=disable"
         return f"postgresql:///{dbname}?host={self.sockets}&user={SUPERUSER}"
 
     def start(self) -> None:
         self.process = subprocess.Popen(
             [find_bin("postgres"), "-D", str(self.data), "-k", str(self.sockets),
-             "-c", "listen_addresses=", "-c", "max_connections=50", *self._fast],
+             "-c", "max_connections=50", *self._network, *self._fast],
             user=self.user, cwd=self.root,
             stdout=subprocess.DEVNULL, stderr=(self.root / "server.log").open("ab"),
         )  # fmt: skip
@@ -80,6 +88,24 @@ class PgServer:
                     log = (self.root / "server.log").read_text(errors="replace")
                     raise RuntimeError(f"PostgreSQL did not start:\n{log}") from None
                 time.sleep(0.05)  # polling a server that is starting, with a deadline
+
+    def _tls_files(self, cert: bytes, key: bytes) -> list[str]:
+        """Write the server's certificate and key (0600, the server's user); the options that
+        turn TLS on, on a free 127.0.0.1 port."""
+        paths = {"server.crt": cert, "server.key": key}
+        for name, data in paths.items():
+            path = self.root / name
+            path.write_bytes(data)
+            path.chmod(0o600)
+            if self.user is not None:
+                owner = pwd.getpwnam(self.user)
+                os.chown(path, owner.pw_uid, owner.pw_gid)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        return ["-c", "listen_addresses=127.0.0.1", "-p", str(self.port), "-c", "ssl=on",
+                "-c", f"ssl_cert_file={self.root / 'server.crt'}",
+                "-c", f"ssl_key_file={self.root / 'server.key'}"]  # fmt: skip
 
     @property
     def _fast(self) -> list[str]:

@@ -78,3 +78,14 @@ def test_the_server_refuses_an_event_that_does_not_hash(store: Store) -> None:
             "VALUES ('rogue', 1, %s, '', now(), 'X', '{}', %s)",
             ("f" * 64, canonical),
         )
+
+
+def test_a_station_cannot_push_another_stations_events(
+    store: Store, new_db: Callable[[str], Path]
+) -> None:
+    path = station_db(new_db("st1"), "st1", 2)
+    with LocalChain(path) as chain:
+        report = sync(store, chain, "st2", "L1")
+    assert report.head.diverged_seq == 1
+    assert report.head.diverged_reason == "event 1 was recorded by station st1, not st2"
+    assert store.rows("SELECT count(*) FROM events") == [(0,)]

@@ -63,14 +63,42 @@ BEGIN
         END IF;
     END IF;
 
-    -- 3. New events extend the stored head, one seq after the other.
+    -- 3. New events extend the stored head, one seq after the other, each hashing to its hash
+    --    and linking to the one before. Each event is parsed and hashed once: the check and the
+    --    insert read the same materialised rows; what precedes the first bad event is kept.
     IF bad_seq IS NULL THEN
+        WITH b AS MATERIALIZED (
+            SELECT u.s, u.h, u.c, x.j,
+                   st.head_seq + row_number() OVER (ORDER BY u.ord) AS expected,
+                   coalesce(lag(u.h) OVER (ORDER BY u.ord), st.head_hash) AS prev,
+                   encode(sha256(convert_to(u.c, 'UTF8')), 'hex') AS computed
+            FROM unnest(p_seqs, p_hashes, p_canonicals) WITH ORDINALITY AS u(s, h, c, ord),
+                 LATERAL (SELECT u.c::jsonb) AS x(j)
+            WHERE u.s > st.head_seq
+        ), first_bad AS (
+            SELECT min(b.expected) AS k FROM b
+            WHERE b.s <> b.expected OR b.computed <> b.h OR (b.j->>'seq')::bigint <> b.s
+               OR b.j->>'prev_hash' <> b.prev OR b.j->>'station_id' IS DISTINCT FROM p_station
+        )
+        INSERT INTO events (station_id, seq, hash, prev_hash, at, kind, operator, slot,
+                            board_uid, serial, code, text, data, canonical)
+        SELECT p_station, b.s, b.h, b.j->>'prev_hash', (b.j->>'at')::timestamptz, b.j->>'kind',
+               b.j->>'operator', b.j->>'slot', b.j->>'board_uid', b.j->>'serial',
+               b.j->>'code', b.j->>'text', (b.j->>'data')::jsonb, b.c
+        FROM b, first_bad
+        WHERE first_bad.k IS NULL OR b.expected < first_bad.k
+        ORDER BY b.s;
+
+        -- Why the first bad event is bad (only when there is one).
         SELECT n.expected, CASE
                    WHEN n.s <> n.expected THEN format('seq %s came where %s was due', n.s,
                                                       n.expected)
                    WHEN encode(sha256(convert_to(n.c, 'UTF8')), 'hex') <> n.h
                        OR (n.c::jsonb->>'seq')::bigint <> n.s
                        THEN format('event %s does not hash to its stored hash', n.s)
+                   WHEN n.c::jsonb->>'station_id' IS DISTINCT FROM p_station
+                       THEN format('event %s was recorded by station %s, not %s', n.s,
+                                   n.c::jsonb->>'station_id', p_station)
                    ELSE format('event %s does not link to the hash of event %s the store '
                                'holds: the station''s history was rewritten or forked',
                                n.s, n.s - 1)
@@ -83,22 +111,11 @@ BEGIN
             FROM unnest(p_seqs, p_hashes, p_canonicals) WITH ORDINALITY AS u(s, h, c, ord)
             WHERE u.s > st.head_seq
         ) AS n
-        WHERE n.s <> n.expected
-           OR encode(sha256(convert_to(n.c, 'UTF8')), 'hex') <> n.h
-           OR (n.c::jsonb->>'seq')::bigint <> n.s
-           OR n.c::jsonb->>'prev_hash' <> n.prev
+        WHERE n.expected > (SELECT coalesce(max(e.seq), 0) FROM events e
+                            WHERE e.station_id = p_station)
         ORDER BY n.expected
         LIMIT 1;
     END IF;
-
-    INSERT INTO events (station_id, seq, hash, prev_hash, at, kind, operator, slot, board_uid,
-                        serial, code, text, data, canonical)
-    SELECT p_station, u.s, u.h, j->>'prev_hash', (j->>'at')::timestamptz, j->>'kind',
-           j->>'operator', j->>'slot', j->>'board_uid', j->>'serial', j->>'code', j->>'text',
-           (j->>'data')::jsonb, u.c
-    FROM unnest(p_seqs, p_hashes, p_canonicals) AS u(s, h, c), LATERAL (SELECT u.c::jsonb) AS x(j)
-    WHERE u.s > st.head_seq AND (bad_seq IS NULL OR u.s < bad_seq)
-    ORDER BY u.s;
 
     SELECT e.seq, e.hash INTO new_head, new_hash FROM events e
     WHERE e.station_id = p_station ORDER BY e.seq DESC LIMIT 1;
