@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import click
@@ -21,6 +22,7 @@ from station.commands.options import json_option
 from station.errors import ConfigError
 from station.factory.local_chain import LocalChain
 from station.factory.migrate import migrate as apply_migrations
+from station.factory.report import fleet_report
 from station.factory.store import Store
 from station.factory.supervise import conflicts as list_conflicts
 from station.factory.supervise import resolve as resolve_station
@@ -215,6 +217,64 @@ def find(ctx: click.Context, board_uid: str, url: str | None, as_json: bool) -> 
             reason = f" {e['code']}: {e['text']}" if e["code"] else ""
             click.echo(f"  {e['station']} {e['seq']:>6} {e['at']} {e['kind']}{reason}")
     sys.exit(0 if found["certificates"] or found["events"] else 1)
+
+
+def _when(value: str | None, default: datetime) -> datetime:
+    if value is None:
+        return default
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time (2026-03-01T06:00)") from e
+    return when if when.tzinfo else when.astimezone()  # local time unless a zone is given
+
+
+@factory.command()
+@click.option("--since", help="ISO 8601 start (local time unless a zone is given).")
+@click.option("--until", help="ISO 8601 end, excluded (default: now).")
+@click.option("--expiring-days", type=click.IntRange(0), default=60, show_default=True,
+              help="List certificates on boards that expire within this many days.")  # fmt: skip
+@url_option
+@json_option
+@click.pass_context
+def report(
+    ctx: click.Context,
+    since: str | None,
+    until: str | None,
+    expiring_days: int,
+    url: str | None,
+    as_json: bool,
+) -> None:
+    """Yield by line, station, operator and shift; failure reasons; cycle times; expiring."""
+    window = (
+        _when(since, datetime(1970, 1, 1, tzinfo=UTC)),
+        _when(until, datetime.now(UTC)),
+    )
+    with _open(ctx, url) as store:
+        figures = fleet_report(store, *window, expiring_days=expiring_days)
+    if as_json:
+        _echo_json(figures)
+        return
+    for title, key, name in (
+        ("line", "by_line", "line"),
+        ("station", "by_station", "station_id"),
+        ("operator", "by_operator", "operator"),
+        ("shift", "by_shift", "shift"),
+    ):
+        for g in figures[key]:
+            share = "-" if g["yield"] is None else f"{g['yield']:.1%}"
+            click.echo(f"{title:<9} {g[name]:<20} passed {g['passed']:>6}  "
+                       f"failed {g['failed']:>5}  yield {share}")  # fmt: skip
+    for r in figures["failure_reasons"]:
+        click.echo(f"failure   {r['code']:<40} {r['count']:>6}")
+    cycle = figures["cycle_seconds"]
+    if cycle["cycles"]:
+        click.echo(f"cycle     median {cycle['median']:.1f} s  p95 {cycle['p95']:.1f} s  "
+                   f"({cycle['cycles']} cycles)")  # fmt: skip
+    for c in figures["expiring"]:
+        click.echo(
+            f"expiring  {c['not_after'][:10]}  {c['serial']}  {c['board']} on {c['station']}"
+        )
 
 
 COMMANDS = (factory,)

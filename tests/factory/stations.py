@@ -3,6 +3,7 @@ as a station records them (no certificates are signed: the store reads the event
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -52,6 +53,7 @@ def provision(
     key: str | None = None,
     serial: str | None = None,
     at: datetime = T0,
+    not_after: datetime | None = None,
 ) -> str:
     """Record one board's cycle (STARTED, ISSUED, DELIVERED, VERIFIED, LOCKED); its serial."""
     from station.audit import NewEvent
@@ -60,6 +62,8 @@ def provision(
     serial = serial or hashlib.sha256(f"{station_id}/{board_uid}".encode()).hexdigest()[:16]
     audit.record_event(NewEvent("STARTED", board_uid, data={"state": "blank"}), ctx, at)
     issued = Issued(serial, key or key_of(f"{station_id}/{board_uid}"), Board(board_uid))
+    if not_after is not None:
+        issued = dataclasses.replace(issued, not_after=not_after)
     audit.record_issued(issued, ctx, at)
     for status in (CertificateStatus.DELIVERED, CertificateStatus.VERIFIED):
         audit.advance(serial, status, ctx, at)

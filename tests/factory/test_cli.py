@@ -90,3 +90,19 @@ def test_without_a_store_the_commands_say_what_to_set(home: Path, tmp_path: Path
     assert down.returncode == 1
     assert "cannot reach the factory store x on" in down.stderr
     assert "PGPASSWORD or ~/.pgpass" in down.stderr
+
+
+def test_report_as_text_and_json(home: Path, store_url: str) -> None:
+    station_db(with_factory(home, store_url), "line-7", 3)
+    assert station(home, "factory", "sync").returncode == 0
+    window = ("--since", "2026-03-01T00:00Z", "--until", "2026-03-02T00:00Z")
+    text = station(home, "factory", "report", *window)
+    assert text.returncode == 0, text.stderr
+    assert "line      L7                   passed      3  failed     0  yield 100.0%" in text.stdout
+    figures = json.loads(station(home, "factory", "report", *window, "--json").stdout)
+    assert figures["by_station"] == [
+        {"line": "L7", "station_id": "line-7", "passed": 3, "failed": 0, "yield": 1.0}
+    ]
+    bad = station(home, "factory", "report", "--since", "yesterday")
+    assert bad.returncode == 2
+    assert "is not an ISO 8601 time" in bad.stderr
