@@ -27,6 +27,7 @@ from station.factory.store import Store
 from station.factory.supervise import conflicts as list_conflicts
 from station.factory.supervise import resolve as resolve_station
 from station.factory.supervise import stations
+from station.factory.sync import DEFAULT_BATCH
 from station.factory.sync import sync as push
 from station.factory.views import find_board
 from station.factory.views import verify as verify_chains
@@ -86,8 +87,13 @@ def migrate(ctx: click.Context, url: str | None) -> None:
 
 
 @factory.command()
-@click.option("--batch", type=click.IntRange(1, 50_000), default=2000, show_default=True,
-              help="Events per request.")  # fmt: skip
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 50_000),
+    default=DEFAULT_BATCH,
+    show_default=True,
+    help="Events per request.",
+)
 @json_option
 @click.pass_context
 def sync(ctx: click.Context, batch: int, as_json: bool) -> None:

@@ -20,7 +20,7 @@ from itertools import islice
 from station.factory.local_chain import LocalChain
 from station.factory.store import StationHead, Store
 
-DEFAULT_BATCH = 2000
+DEFAULT_BATCH = 5000
 
 
 @dataclass(frozen=True)

@@ -84,7 +84,7 @@ BEGIN
                             board_uid, serial, code, text, data, canonical)
         SELECT p_station, b.s, b.h, b.j->>'prev_hash', (b.j->>'at')::timestamptz, b.j->>'kind',
                b.j->>'operator', b.j->>'slot', b.j->>'board_uid', b.j->>'serial',
-               b.j->>'code', b.j->>'text', (b.j->>'data')::jsonb, b.c
+               b.j->>'code', b.j->>'text', ((b.j->>'data')::jsonb) - 'pem', b.c
         FROM b, first_bad
         WHERE first_bad.k IS NULL OR b.expected < first_bad.k
         ORDER BY b.s;
