@@ -12,14 +12,16 @@ import json
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 import psycopg
 
-from station.commands.loaders import config_of
+from station.commands.loaders import config_of, open_audit_signer
 from station.commands.options import json_option
 from station.errors import ConfigError
+from station.factory.export import export_fleet
 from station.factory.local_chain import LocalChain
 from station.factory.migrate import migrate as apply_migrations
 from station.factory.report import fleet_report
@@ -223,6 +225,26 @@ def find(ctx: click.Context, board_uid: str, url: str | None, as_json: bool) -> 
             reason = f" {e['code']}: {e['text']}" if e["code"] else ""
             click.echo(f"  {e['station']} {e['seq']:>6} {e['at']} {e['kind']}{reason}")
     sys.exit(0 if found["certificates"] or found["events"] else 1)
+
+
+@factory.command()
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="A new or empty folder for the export.")  # fmt: skip
+@url_option
+@click.pass_context
+def export(ctx: click.Context, out_dir: Path, url: str | None) -> None:
+    """The whole fleet's events, certificates and conflicts, with every station's head in a
+    manifest signed by this home's audit-signing certificate."""
+    config = config_of(ctx)
+    signer, _ = open_audit_signer(config, datetime.now(UTC))
+    with _open(ctx, url) as store:
+        manifest = export_fleet(store, out_dir, signer, datetime.now(UTC))
+    events = next(f["rows"] for f in manifest["files"] if f["name"] == "events.jsonl")
+    click.echo(
+        f"exported {events} events of {len(manifest['stations'])} stations to {out_dir} "
+        "(manifest.json signed: manifest.json.p7s)"
+    )
 
 
 def _when(value: str | None, default: datetime) -> datetime:
