@@ -28,7 +28,7 @@ from station.factory.report import fleet_report
 from station.factory.store import Store
 from station.factory.supervise import conflicts as list_conflicts
 from station.factory.supervise import resolve as resolve_station
-from station.factory.supervise import stations
+from station.factory.supervise import settle_conflict, stations
 from station.factory.sync import DEFAULT_BATCH
 from station.factory.sync import sync as push
 from station.factory.views import find_board
@@ -174,6 +174,18 @@ def conflicts(ctx: click.Context, url: str | None, include_resolved: bool, as_js
     if not found and not as_json:
         click.echo("no conflicts")
     sys.exit(1 if found else 0)
+
+
+@factory.command("settle")
+@click.argument("conflict_id", type=int)
+@click.option("--note", required=True, help="What was done (which certificate was revoked).")
+@url_option
+@click.pass_context
+def settle(ctx: click.Context, conflict_id: int, note: str, url: str | None) -> None:
+    """Mark a conflict resolved, with what was done; `conflicts --all` still lists it."""
+    with _open(ctx, url) as store:
+        settle_conflict(store, conflict_id, note)
+    click.echo(f"conflict {conflict_id} settled: {note}")
 
 
 @factory.command()

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
+from station.factory.errors import FactoryError
 from station.factory.store import Store
 
 
@@ -97,3 +98,16 @@ def resolve(store: Store, station_id: str, note: str) -> Resolved:
     aside (kept, with ``note`` and the reason), and it pushes from there on its next sync."""
     (row,) = store.rows("SELECT * FROM factory_resolve(%s, %s)", (station_id, note))
     return Resolved(int(row[0]), int(row[1]))
+
+
+def settle_conflict(store: Store, conflict_id: int, note: str) -> None:
+    """Mark a conflict resolved with what was done (it stays listed with ``--all``)."""
+    rows = store.rows(
+        "UPDATE conflicts SET resolved_at = now(), resolution = %s "
+        "WHERE id = %s AND resolved_at IS NULL RETURNING id",
+        (note, conflict_id),
+    )
+    if not rows:
+        raise FactoryError(
+            f"no open conflict {conflict_id}: list them with `station factory conflicts`"
+        )

@@ -59,6 +59,8 @@ def test_sync_verify_find_and_divergence(home: Path, store_url: str) -> None:
         "STARTED", "ISSUED", "DELIVERED", "VERIFIED", "LOCKED"
     ]  # fmt: skip
     assert station(home, "factory", "find", "NO-SUCH-BOARD").returncode == 1
+    clean = station(home, "factory", "conflicts")
+    assert (clean.returncode, clean.stdout.strip()) == (0, "no conflicts")
 
     rewrite(db, 23, "edited")
     diverged = station(home, "factory", "sync")

@@ -14,10 +14,11 @@ from station.audit import AuditDB
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.reservation import ReservationRefused
 from station.engine.station import StationContext
+from station.factory.errors import FactoryError
 from station.factory.local_chain import LocalChain
 from station.factory.reserver import StoreReserver
 from station.factory.store import Store
-from station.factory.supervise import conflicts
+from station.factory.supervise import conflicts, settle_conflict
 from station.factory.sync import sync
 from station.factory_config import FactorySection, ReserveMode
 from tests.factory.stations import key_of, provision
@@ -73,6 +74,11 @@ def test_best_effort_signs_and_the_sync_reports_the_conflict(
     assert (conflict.second_station, conflict.second_board) == ("st2", "B2")
     assert conflict.second_serial is not None
     assert f"revoke certificate {conflict.second_serial} on st2" in conflict.advice
+    settle_conflict(store, conflict.id, f"revoked {conflict.second_serial} on st2")
+    assert conflicts(store) == []
+    assert [c.id for c in conflicts(store, include_resolved=True)] == [conflict.id]
+    with pytest.raises(FactoryError, match=f"no open conflict {conflict.id}"):
+        settle_conflict(store, conflict.id, "twice")
     # Both certificates are in the store: nothing was merged away.
     assert store.rows("SELECT count(*) FROM certificates WHERE spki_sha256 = %s", (KEY,)) == [(2,)]
 
