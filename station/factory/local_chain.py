@@ -33,7 +33,10 @@ class LocalChain:
         if not path.is_file():
             raise FactoryError(f"no audit database at {path}: check --home (or STATION_HOME)")
         try:
-            self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            # Read by one thread at a time, not always the one that opened it (sync reads ahead).
+            self._conn = sqlite3.connect(
+                uri, uri=True, isolation_level=None, check_same_thread=False
+            )
             self._conn.execute("PRAGMA busy_timeout=10000")
         except sqlite3.Error as e:
             raise FactoryError(f"cannot read the audit database {path}: {e}") from e

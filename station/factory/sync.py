@@ -14,6 +14,7 @@ its own transaction in the store, so a sync cut off anywhere resumes from the st
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
 
@@ -83,13 +84,19 @@ def sync(
         start = (parted - 1) if parted is not None else local_seq
     pushed = 0
     events = chain.events(start, local_seq)
-    while True:
-        chunk = list(islice(events, batch))
-        result = store.ingest(station_id, line, chunk, (local_seq, local_hash))
-        pushed += result.accepted
-        head = result.head
-        report = SyncReport(station_id, pushed, local_seq, head)
-        if on_batch is not None:
-            on_batch(report)
-        if head.diverged_seq is not None or len(chunk) < batch:
-            return report
+    # The next batch is read from SQLite while the store checks this one (one batch ahead, so
+    # memory stays at two batches).
+    with ThreadPoolExecutor(1, thread_name_prefix="factory-read") as reader:
+        ahead = reader.submit(lambda: list(islice(events, batch)))
+        while True:
+            chunk = ahead.result()
+            if len(chunk) == batch:
+                ahead = reader.submit(lambda: list(islice(events, batch)))
+            result = store.ingest(station_id, line, chunk, (local_seq, local_hash))
+            pushed += result.accepted
+            head = result.head
+            report = SyncReport(station_id, pushed, local_seq, head)
+            if on_batch is not None:
+                on_batch(report)
+            if head.diverged_seq is not None or len(chunk) < batch:
+                return report
