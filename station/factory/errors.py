@@ -13,7 +13,3 @@ class StoreUnreachable(FactoryError):
     """The store did not answer (down, network, authentication): the line goes on; the next
     sync catches up."""
 
-
-class StationDiverged(FactoryError):
-    """The store marked this station diverged: it accepts nothing from it until a supervisor
-    resolves it (`station factory resolve`)."""
