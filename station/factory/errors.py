@@ -12,4 +12,3 @@ class FactoryError(StationError):
 class StoreUnreachable(FactoryError):
     """The store did not answer (down, network, authentication): the line goes on; the next
     sync catches up."""
-
