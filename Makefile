@@ -43,11 +43,13 @@ lock: $(UV)
 	$(UV_COMPILE) pyproject.toml --extra dev -o $(LOCK)
 	$(UV_COMPILE) pyproject.toml -c $(LOCK) -o $(RUNTIME_LOCK)
 
-# Tools the tests use as independent verifiers, and SoftHSM2 (a real PKCS#11 token; each test run
-# makes its own token in a temp dir through SOFTHSM2_CONF, never touching /var/lib/softhsm).
+# Tools the tests use as independent verifiers, SoftHSM2 (a real PKCS#11 token; each test run
+# makes its own token in a temp dir through SOFTHSM2_CONF, never touching /var/lib/softhsm), and
+# Debian's PostgreSQL server (the factory store's tests start their own throwaway cluster).
 system-deps:
 	@command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl >/dev/null; }
 	@command -v softhsm2-util >/dev/null || { apt-get update -qq && apt-get install -y -qq softhsm2 >/dev/null; }
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql >/dev/null; }
 
 demo: venv
 	$(BIN)/station demo

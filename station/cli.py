@@ -79,6 +79,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "qa",
     "audit",
     "aws",
+    "factory",
     "bench",
     "sim",
     "probe",

@@ -15,6 +15,7 @@ from typing import Any
 
 from station.config_reader import TableReader
 from station.errors import ConfigError
+from station.factory_config import FactorySection, read_factory
 from station.home import StationHome
 from station.jig import JigSection, read_jig
 from station.phrasing import one_of, quoted
@@ -99,6 +100,7 @@ class StationConfig:
     qa: QaSection
     export: ExportSection
     jig: JigSection
+    factory: FactorySection
 
     # The PKI objects station.toml configures; the config builds them, so station.pki never
     # reads the config.
@@ -247,6 +249,7 @@ SECTIONS = {
     "qa": _qa,
     "export": _export,
     "jig": read_jig,
+    "factory": read_factory,
 }
 REQUIRED = ("station",)
 

@@ -100,6 +100,18 @@ poll_ms = 500
 # [jig.slots.3]
 # usb = "0403:6011"
 # location = "1-1.4:1.2"
+
+# The factory store this station pushes its events to and reserves keys in (PostgreSQL; see
+# the README, "The factory store"). Without it the station keeps to itself. The password is
+# never written here: libpq reads PGPASSWORD, ~/.pgpass or PGPASSFILE.
+# [factory]
+# url = "postgresql://st01@store.factory.lan/factory?sslmode=verify-full&sslrootcert=/etc/station/store-ca.pem"
+# line = "L1"
+# Before signing: "required" (no store, no signing), "best-effort" (sign even when the store
+# cannot be asked; the next sync reports any conflict) or "off" (local checks only).
+# reserve = "required"
+# Seconds a cycle or a sync waits for the store.
+# connect_timeout = 3
 """
 
 

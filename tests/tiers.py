@@ -40,6 +40,7 @@ COMPONENT_FIXTURES = frozenset(
         "softhsm",  # softhsm2-util processes and a token
         "snap_compare",  # the app under a pilot
         "moto_server",  # the local AWS endpoint (tests/aws)
+        "pg_server",  # a PostgreSQL server (the factory store)
     }
 )
 
@@ -53,6 +54,7 @@ COMPONENT_PATHS = tuple(
         "bench",  # `station bench` as a process
         "cli",  # `station` and openssl as processes, boards on ptys
         "component",  # real ptys
+        "factory",  # a PostgreSQL server as a process
         "rules",  # lint-imports and pytest as processes
         "kit",  # the C agent and the conformance suite over ptys
         "pki/test_tls.py",  # openssl s_server / s_client handshakes

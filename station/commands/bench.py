@@ -13,6 +13,7 @@ import click
 
 from station.bench.audit_scale import audit_at_scale
 from station.bench.cycles import cycle_vs_physics, scaling, station_cpu
+from station.bench.factory_store import factory_store
 from station.bench.figures import Figure, table
 from station.bench.soak import soak
 from station.bench.tokens import token_vs_file
@@ -20,7 +21,9 @@ from station.commands.options import json_option
 from station.errors import ExitCode
 
 
-def _figures(quick: bool, log: bool) -> list[Figure]:
+def _figures(
+    quick: bool, log: bool, factory_url: str | None, only_factory: bool = False
+) -> list[Figure]:
     sections: list[tuple[str, Callable[[Path], list[Figure]]]] = [
         ("cycle vs physics", cycle_vs_physics),
         ("station CPU per board", lambda w: station_cpu(w, 5 if quick else 20)),
@@ -28,6 +31,13 @@ def _figures(quick: bool, log: bool) -> list[Figure]:
         ("token vs file key", lambda w: token_vs_file(w, 5 if quick else 20)),
         ("audit at scale", lambda w: audit_at_scale(w, 20_000 if quick else 1_000_000)),
     ]
+    if factory_url:
+        url = factory_url
+        sections.append(
+            ("factory store", lambda w: factory_store(w, url, 1_000 if quick else 10_000))
+        )
+    if only_factory:
+        sections = sections[-1:] if factory_url else []
     figures: list[Figure] = []
     with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
         for name, measure in sections:
@@ -53,7 +63,24 @@ def _figures(quick: bool, log: bool) -> list[Figure]:
     help="Instead of the figures: N cycles with random faults and station SIGKILLs, then checks.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed of the soak.")
-def bench(as_json: bool, quick: bool, soak_cycles: int | None, seed: int) -> None:
+@click.option(
+    "--factory-url",
+    envvar="STATION_FACTORY_URL",
+    default=None,
+    help="A PostgreSQL the bench may write to, for the factory store's figures (no password: "
+    "libpq reads PGPASSWORD or ~/.pgpass). Without it those figures are left out.",
+)
+@click.option(
+    "--only-factory", is_flag=True, help="Only the factory store's figures (needs --factory-url)."
+)
+def bench(
+    as_json: bool,
+    quick: bool,
+    soak_cycles: int | None,
+    seed: int,
+    factory_url: str | None,
+    only_factory: bool,
+) -> None:
     """Measure the station against its targets; exit 1 if a target is missed."""
     if soak_cycles is not None:
         report = soak(soak_cycles, seed, lambda line: click.echo(line, err=True))
@@ -64,7 +91,9 @@ def bench(as_json: bool, quick: bool, soak_cycles: int | None, seed: int) -> Non
         else:
             click.echo("\n".join(report.lines()))
         sys.exit(ExitCode.of(report.ok))
-    figures = _figures(quick, log=not as_json)
+    if only_factory and not factory_url:
+        raise click.UsageError("--only-factory needs --factory-url (or STATION_FACTORY_URL)")
+    figures = _figures(quick, log=not as_json, factory_url=factory_url, only_factory=only_factory)
     if as_json:
         click.echo(json.dumps({"quick": quick, "figures": [f.as_dict() for f in figures]}))
     else:

@@ -13,6 +13,7 @@ from station.config import StationConfig, load_config
 from station.context import CliContext
 from station.disk import DiskFull, is_disk_full
 from station.engine.compose import device_signer
+from station.factory.reserver import StoreReserver
 from station.home import StationHome
 from station.logbook import Logbook
 from station.pki.audit_signer import AuditSigner, load_or_create
@@ -82,3 +83,10 @@ def disk_full_note(config: StationConfig, logbook: Logbook, failures: Iterable[s
     if log_full or DiskFull.code in failures:
         return str(DiskFull(config.home.root))
     return None
+
+
+def reserver_of(config: StationConfig) -> StoreReserver | None:
+    """The factory store's key reservation before signing, when [factory] sets a store."""
+    if not config.factory.enabled:
+        return None
+    return StoreReserver(config.factory, config.station.id)

@@ -13,6 +13,7 @@ from station.commands.loaders import (
     open_audit,
     open_signer,
     operator_option,
+    reserver_of,
 )
 from station.commands.options import json_option, timeout_option
 from station.engine.compose import station_context
@@ -95,7 +96,9 @@ def provision(
                 "never confirmed delivered; it is delivered or revoked when that board returns",
                 err=True,
             )
-        station = station_context(config, audit, signer, request_timeout=timeout)
+        station = station_context(
+            config, audit, signer, request_timeout=timeout, reserver=reserver_of(config)
+        )
         logbook = Logbook(config.home.log_file, config.station.id)
         try:
             results = provision_all(

@@ -19,6 +19,7 @@ from station.commands.loaders import (
     open_audit,
     open_signer,
     operator_option,
+    reserver_of,
 )
 from station.commands.options import json_option, timeout_option
 from station.engine.compose import station_context
@@ -67,7 +68,12 @@ def rotate(
                 "it with `station provision` instead"
             )
         station = station_context(
-            config, audit, signer, request_timeout=timeout, revoke_superseded=not keep_old_valid
+            config,
+            audit,
+            signer,
+            request_timeout=timeout,
+            revoke_superseded=not keep_old_valid,
+            reserver=reserver_of(config),
         )
         options = CycleOptions(operator=operator, expect_id=uid, reprovision=True)
         result = Cycle(station, "rotate", url, options).run()

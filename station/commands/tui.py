@@ -15,10 +15,12 @@ from station.commands.loaders import (
     open_audit_signer,
     open_signer,
     operator_option,
+    reserver_of,
 )
 from station.commands.options import timeout_option
 from station.engine.compose import station_context
 from station.errors import ConfigError
+from station.factory.background import FactoryLink
 from station.jig import JigPorts, load_jig_file
 from station.line.setup import LineSetup
 from station.line.shift_export import AuditShiftExporter
@@ -57,7 +59,9 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
     logbook = Logbook(config.home.log_file, config.station.id)
     try:
         with open_audit(config) as audit:
-            station = station_context(config, audit, signer, request_timeout=timeout)
+            station = station_context(
+                config, audit, signer, request_timeout=timeout, reserver=reserver_of(config)
+            )
             exporter = AuditShiftExporter(
                 audit, audit_signer, config.export.folder, station.station_id
             )
@@ -66,6 +70,11 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
                 exporter=exporter,
                 logbook=logbook,
                 qa=QaContext.from_config(config, audit),
+                factory=(
+                    FactoryLink(config.factory, config.station.id, config.home.audit_db)
+                    if config.factory.enabled
+                    else None
+                ),
             )
             StationApp(setup, operator=operator).run()
     finally:

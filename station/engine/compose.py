@@ -13,6 +13,7 @@ from collections.abc import Callable
 from station.audit import AuditDB
 from station.config import StationConfig
 from station.disk import MIB, SpaceGuard
+from station.engine.reservation import Reserver
 from station.engine.station import DEFAULT_KEY_PREFERENCE, StationContext
 from station.pki.ca import load_certificate
 from station.pki.keys import CaPrivateKey
@@ -41,9 +42,12 @@ def station_context(
     revoke_superseded: bool = True,
     key_preference: tuple[str, ...] = DEFAULT_KEY_PREFERENCE,
     guard_space: bool = True,
+    reserver: Reserver | None = None,
 ) -> StationContext:
     """What the engine needs from this station for cycles on its slots. ``guard_space``
-    False: no free-space check (a throwaway home: the demo, benchmarks, tests)."""
+    False: no free-space check (a throwaway home: the demo, benchmarks, tests). ``reserver``:
+    the factory store's key reservation before signing (built by the caller from [factory],
+    since the store sits above the engine), or None."""
     return StationContext(
         station_id=config.station.id,
         signer=signer,
@@ -54,4 +58,5 @@ def station_context(
         request_timeout=request_timeout,
         retries=retries,
         space=space_guard(config) if guard_space else None,
+        reserver=reserver,
     )

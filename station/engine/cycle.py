@@ -8,6 +8,8 @@ the board when it returns (a new key, another chain, a blank or locked board) is
 is revoked (cessation-of-operation), once, and the board starts afresh with nothing to
 supersede. A board that returns locked with the certificate recorded as locked proves it still
 holds the key and is reported ALREADY PROVISIONED; nothing is written but the check's events.
+With a factory store, the key is reserved there after the policy and before signing (the order
+and why a crash is harmless: station/engine/reservation.py).
 """
 
 from __future__ import annotations
@@ -301,6 +303,8 @@ class Cycle:
             key_known=station.audit.key_known,
         )
         self._enter(Step.ISSUE)
+        if station.reserver is not None:  # before signing: see station/engine/reservation.py
+            station.reserver.reserve(accepted.spki_sha256, board.uid)
         issued = station.signer.sign(accepted)
         ctx, at = self._ctx, _now()
         writes = [lambda: station.audit.record_issued(issued, ctx, at)]

@@ -11,6 +11,7 @@ from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Tim
 from device_protocol.messages import Status
 from station.disk import DiskSpaceError
 from station.engine.events import CycleFailure, FailureKind, Step
+from station.engine.reservation import ReservationRefused
 from station.errors import StationError
 from station.pki.errors import PolicyRejection
 
@@ -127,6 +128,10 @@ def _classify(error: BaseException, step: Step, slot: str) -> CycleFailure:
             f"policy.{error.code}",
             f"{where} sent a CSR the station refuses ({error.message}); set the board aside "
             "and report it to the firmware team.",
+        )
+    if isinstance(error, ReservationRefused):
+        return CycleFailure(
+            FailureKind.POLICY, step, error.code, f"{where} was not signed: {error}."
         )
     if isinstance(error, BoardRefused):
         return CycleFailure(FailureKind.POLICY, step, error.code, f"{where}: {error}.")

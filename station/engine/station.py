@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from station.audit import AuditDB
 from station.disk import SpaceGuard
+from station.engine.reservation import Reserver
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
 from station.pki.signer import DeviceSigner
@@ -29,6 +30,8 @@ class StationContext:
     retries: int = 3
     #: Checked before each cycle: no cycle starts below the free-space minimum. None: no check.
     space: SpaceGuard | None = None
+    #: Reserves each key in the factory store before signing ([factory] reserve). None: off.
+    reserver: Reserver | None = None
 
     @property
     def profile(self) -> DeviceProfile:

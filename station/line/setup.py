@@ -10,6 +10,7 @@ from typing import Protocol
 
 from station.engine.events import Listener
 from station.engine.station import StationContext
+from station.factory.background import FactoryLink
 from station.jig import JigSection, PortSource
 from station.line.shift import ShiftExporter
 from station.line.watch import Probe, hello_probe
@@ -49,6 +50,8 @@ class LineSetup:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], datetime] = local_now
     probe: Probe = hello_probe
+    #: Pushes the station's events to the factory store from a worker; None without a store.
+    factory: FactoryLink | None = None
     title: str = "Provisioning station"
 
     @classmethod

@@ -59,3 +59,14 @@ class QaDone(Message):
     slot: str
     report: QaReport | None
     error: str = ""
+
+
+@dataclass
+class FactoryLinkChanged(Message):
+    """The factory link's line after a sync attempt (a newer one makes this one stale)."""
+
+    text: str
+    alarm: bool = False
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, FactoryLinkChanged)

@@ -18,10 +18,18 @@ from device_protocol import Link, LinkError
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import EngineEvent
 from station.errors import StationError
+from station.factory.link_status import describe
 from station.line.setup import LineSetup
 from station.line.watch import watch_slot
 from station.qa.runner import QaContext, run_qa
-from station.tui.messages import BoardArrived, BoardSwapped, EngineUpdate, QaDone, SlotQuiet
+from station.tui.messages import (
+    BoardArrived,
+    BoardSwapped,
+    EngineUpdate,
+    FactoryLinkChanged,
+    QaDone,
+    SlotQuiet,
+)
 
 
 class SlotWorkers:
@@ -36,6 +44,7 @@ class SlotWorkers:
         self.setup = setup
         self._locks = {name: threading.Lock() for name in setup.slots}
         self._stops = {name: threading.Event() for name in setup.slots}
+        self._factory_stop = threading.Event()
 
     def watch(self, slot: str, known_uid: str | None, number: int) -> None:
         """Replace the slot's watcher; its reports carry ``number``."""
@@ -132,3 +141,29 @@ class SlotWorkers:
         self.screen.run_worker(
             body, name=f"swap slot {slot}", group=f"swap-{slot}", thread=True, exit_on_error=False
         )
+
+    def factory_link(self) -> None:
+        """Sync with the factory store, again and again, until :meth:`stop_factory_link`; each
+        attempt's line arrives as a FactoryLinkChanged message. A store that is down never
+        stops the line: the attempt just says so."""
+        link = self.setup.factory
+        if link is None:
+            return
+        stop = self._factory_stop
+
+        def body() -> None:
+            try:
+                while not stop.is_set():
+                    state = link.step()
+                    alarm = state.diverged_seq is not None
+                    self.screen.post_message(FactoryLinkChanged(describe(state), alarm))
+                    stop.wait(link.interval)
+            finally:
+                link.close()
+
+        self.screen.run_worker(
+            body, name="factory link", group="factory-link", thread=True, exit_on_error=False
+        )
+
+    def stop_factory_link(self) -> None:
+        self._factory_stop.set()

@@ -95,3 +95,22 @@ def test_missing_and_broken_files(tmp_path: Path) -> None:
     home.config.write_text("[station\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(home)
+
+
+def test_factory_section() -> None:
+    base = {"station": {"id": "st-1", "org": "Acme"}}
+    off = parse_config(base, HOME, "t").factory
+    assert not off.enabled
+    assert off.reserve == "off"
+    url = "postgresql://st01@store.lan/factory?sslmode=verify-full"
+    on = parse_config({**base, "factory": {"url": url, "line": "L1"}}, HOME, "t").factory
+    assert (on.url, on.line, on.reserve, on.connect_timeout) == (url, "L1", "required", 3)
+    bad = {"url": "postgresql://st01:secret@store.lan/factory", "reserve": "maybe", "x": 1}
+    with pytest.raises(ConfigError) as info:
+        parse_config({**base, "factory": bad}, HOME, "station.toml")
+    message = str(info.value)
+    assert "factory.url: holds a password" in message
+    assert "PGPASSWORD" in message
+    assert "secret" not in message
+    assert "factory.reserve: " in message
+    assert "factory.x: unknown" in message

@@ -50,10 +50,12 @@ from station.tui.messages import (
     BoardArrived,
     BoardSwapped,
     EngineUpdate,
+    FactoryLinkChanged,
     QaDone,
     SlotQuiet,
 )
 from station.tui.screens.help import HelpScreen
+from station.tui.widgets.factory_link import FactoryLinkBar
 from station.tui.widgets.log_pane import LogLine, LogPane
 from station.tui.widgets.shift_counters import ShiftCounters
 from station.tui.widgets.slot_card import SlotCard
@@ -104,6 +106,8 @@ class MainScreen(Screen[None]):
                     hint=self.setup.hints.get(name, ""),
                     id=f"slot-{name}",
                 )
+        if self.setup.factory is not None:
+            yield FactoryLinkBar(id="factory-link")
         yield LogPane(id="log")
         yield Footer()
 
@@ -114,8 +118,10 @@ class MainScreen(Screen[None]):
         self.log_line(None, f"Shift started: operator {self.operator}")
         self.perform(self.controller.start())
         self.set_interval(0.5, lambda: self.tick(self.setup.clock()))
+        self.slot_workers.factory_link()
 
     def on_unmount(self) -> None:
+        self.slot_workers.stop_factory_link()
         self.perform(self.controller.stop())  # watchers end within a poll; cycles run to the end
 
     # ---- the line's state, for the app and for tests ------------------------------------------
@@ -228,6 +234,10 @@ class MainScreen(Screen[None]):
 
     def on_board_swapped(self, message: BoardSwapped) -> None:
         self.perform(self.controller.board_swapped(message.slot, message.uid))
+
+    def on_factory_link_changed(self, message: FactoryLinkChanged) -> None:
+        bar = self.query_one(FactoryLinkBar)
+        bar.text, bar.alarm = message.text, message.alarm
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
