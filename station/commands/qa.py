@@ -35,7 +35,7 @@ def verify(
     with open_audit(config) as audit:
         context = QaContext.from_config(config, audit, operator)
         try:
-            with Link(url, baudrate=baud, timeout=timeout) as link:
+            with Link.open_url(url, baudrate=baud, timeout=timeout) as link:
                 report = run_qa(link, context)
         except LinkError as e:  # opening the port
             raise QaError(f"{e}; nothing was checked") from e

@@ -59,7 +59,7 @@ def rotate(
         raise click.UsageError("--operator (or STATION_OPERATOR) is required")
     config = config_of(ctx)
     try:
-        with Link(url, timeout=timeout) as link:
+        with Link.open_url(url, timeout=timeout) as link:
             uid = link.hello().uid
     except LinkError as e:
         raise RotateError(f"{e}; check the port and that the board is powered") from e

@@ -16,7 +16,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -41,6 +41,7 @@ from station.engine.station import StationContext
 from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
 from station.pki.profile import BoardIdentity
+from station.pki.signer import Clock, utc_now
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
@@ -64,14 +65,20 @@ class Cycle:
         options: CycleOptions,
         *,
         listener: Listener | None = None,
-        link_factory: Callable[..., Link] = Link,
+        link_factory: Callable[..., Link] = Link.open_url,
+        clock: Clock = utc_now,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``link_factory`` opens the port (``Link.open_url``'s signature); ``clock`` stamps
+        the audit records, ``timer`` (monotonic seconds) measures the steps."""
         self.station = station
         self.slot = slot
         self.port = port
         self.options = options
         self.listener = listener or (lambda event: None)
         self._link_factory = link_factory
+        self._clock = clock
+        self._timer = timer
         self._start = 0.0
         self._step = Step.HELLO
         self._uid: str | None = None
@@ -94,11 +101,11 @@ class Cycle:
     def _event(self, kind: str, **fields: Any) -> Write:
         """An event, stamped now, to record now or later."""
         event = NewEvent(kind, self._uid, fields.pop("serial", self._serial), **fields)
-        ctx, at = self._ctx, _now()
+        ctx, at = self._ctx, self._clock()
         return lambda: self.station.audit.record_event(event, ctx, at)
 
     def _advance(self, serial: str, status: CertificateStatus) -> Write:
-        ctx, at = self._ctx, _now()
+        ctx, at = self._ctx, self._clock()
         return lambda: self.station.audit.advance(serial, status, ctx, at)
 
     def _later(self, write: Write) -> None:
@@ -116,7 +123,7 @@ class Cycle:
 
     def _enter(self, step: Step) -> None:
         self._step = step
-        self.listener(StepStarted(self.slot, step, time.monotonic() - self._start))
+        self.listener(StepStarted(self.slot, step, self._timer() - self._start))
 
     def _progress(self, _what: str, done: int, total: int) -> None:
         self.listener(StepProgress(self.slot, self._step, done, total))
@@ -127,19 +134,18 @@ class Cycle:
     # ---- the cycle ---------------------------------------------------------------------------
 
     def run(self) -> CycleResult:
-        self._start = time.monotonic()
-        link = self._link_factory(
-            self.port,
-            timeout=self.station.request_timeout,
-            retries=self.station.retries,
-            on_console=self._console,
-            on_progress=self._progress,
-        )
+        self._start = self._timer()
         failure = None
         try:
             if self.station.space is not None:
                 self.station.space.check()  # before the port is even opened
-            with link:
+            with self._link_factory(
+                self.port,
+                timeout=self.station.request_timeout,
+                retries=self.station.retries,
+                on_console=self._console,
+                on_progress=self._progress,
+            ) as link:
                 self._cycle(link)
         except Exception as error:  # every outcome becomes a result and an audit event
             failure = classify(error, self._step, self.slot)
@@ -160,7 +166,7 @@ class Cycle:
             self._uid,
             failure,
             self._serial,
-            time.monotonic() - self._start,
+            self._timer() - self._start,
             self._note,
             self._provisioned_at if failure is None else None,
         )
@@ -299,7 +305,7 @@ class Cycle:
         )
         self._enter(Step.ISSUE)
         issued = station.signer.sign(accepted)
-        ctx, at = self._ctx, _now()
+        ctx, at = self._ctx, self._clock()
         writes = [lambda: station.audit.record_issued(issued, ctx, at)]
         if previous is not None:
             writes.append(
@@ -329,7 +335,7 @@ class Cycle:
                 m.Status.TOO_LARGE,
             ):
                 # The board says the chain is not stored: the certificate never went out.
-                serial, ctx, at = self._serial, self._ctx, _now()
+                serial, ctx, at = self._serial, self._ctx, self._clock()
                 self._durably(
                     lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx)
                 )
@@ -398,12 +404,8 @@ class Cycle:
         return (pem + self.station.signer.issuer_pem).encode("ascii")
 
     def _revoke_orphan(self, active: CertificateRecord, why: str) -> None:
-        serial, ctx, at = active.serial, self._ctx, _now()
+        serial, ctx, at = active.serial, self._ctx, self._clock()
         self._durably(
             lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx),
             self._event("ORPHAN_REVOKED", serial=serial, text=f"never delivered: {why}"),
         )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
