@@ -124,14 +124,16 @@ class ScriptedTransport:
 class MemoryBoard:
     """A virtual board's request handling (fixtures/board/device.py) at the end of a memory
     line, with its secure element in ``folder``. Like the firmware loop it replays the answer
-    to a repeated sequence number. ``hang`` names requests it never answers; ``leave`` names
-    the request during which the board leaves the line (once)."""
+    to a repeated sequence number. ``hang`` names requests it never answers; the board leaves
+    the line (once) on receiving the request ``leave`` names, or after carrying out the one
+    ``leave_after`` names, its answer lost."""
 
     def __init__(self, folder: Path, identity: BoardIdentity | None = None) -> None:
         self.identity = identity or BoardIdentity.random(key_types=("ec-p256",))
         self.device = Device(self.identity, SecureElement(folder / self.identity.uid))
         self.hang: set[str] = set()
         self.leave: str | None = None
+        self.leave_after: str | None = None
         self._last: tuple[int, bytes] | None = None
 
     def __call__(self, frame: Frame) -> list[Step]:
@@ -146,6 +148,9 @@ class MemoryBoard:
         answer = self.device.handle(request)
         line = encode(Frame(seq=frame.seq, name=answer.name, fields=answer.fields))
         self._last = (frame.seq, line)
+        if frame.name == self.leave_after:
+            self.leave_after = None
+            return [Gone()]
         return [line]
 
     def line(self, clock: FakeClock) -> ScriptedTransport:

@@ -8,6 +8,7 @@ the board when it returns (a new key, another chain, a blank or locked board) is
 is revoked (cessation-of-operation), once, and the board starts afresh with nothing to
 supersede. A board that returns locked with the certificate recorded as locked proves it still
 holds the key and is reported ALREADY PROVISIONED; nothing is written but the check's events.
+The steps for a board that returns are in :mod:`station.engine.resume`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from typing import Any
 from cryptography import x509
 
 from device_protocol import messages as m
-from device_protocol.errors import DeviceError
 from device_protocol.link import Link
 from device_protocol.signatures import verify_sha256
 from station.audit import CertificateRecord, CertificateStatus, EventContext, NewEvent
@@ -36,9 +36,8 @@ from station.engine.events import (
 )
 from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMismatch, classify
 from station.engine.hello_check import check_hello, pick_key_type
-from station.engine.resume import Resumed, locked_board_reason
+from station.engine.resume import Resumed, ResumeSteps, locked_board_reason
 from station.engine.station import StationContext
-from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
 from station.pki.profile import BoardIdentity
 from station.pki.signer import Clock, utc_now
@@ -54,7 +53,7 @@ class CycleOptions:
     reprovision: bool = False
 
 
-class Cycle:
+class Cycle(ResumeSteps):
     """Provision the board on one slot. ``run()`` never raises: it returns a CycleResult."""
 
     def __init__(
@@ -218,70 +217,6 @@ class Cycle:
             )
         self._fresh(link, info, board, active)
 
-    def _resume(
-        self, link: Link, info: m.HelloInfo, active: CertificateRecord
-    ) -> tuple[Resumed, bytes | None]:
-        """Decide what becomes of ``active``, the board's current certificate, from what the
-        board holds; finish its interrupted cycle if there is one. Returns the decision and
-        the chain the board returned, if it was read."""
-        issued = active.status is CertificateStatus.ISSUED
-        chain = self._chain_pem(active.pem)
-        if info.state in (m.BoardState.CERTIFIED, m.BoardState.LOCKED):
-            self._enter(Step.READBACK)
-            held = link.get_cert()
-            if held != chain:
-                if issued:
-                    self._revoke_orphan(active, "the board holds another certificate")
-                    return Resumed.ORPHAN_REVOKED, held
-                return Resumed.STILL_CURRENT, held
-            self._serial = active.serial
-            locked = info.state is m.BoardState.LOCKED
-            if active.status is CertificateStatus.LOCKED:
-                if not locked or self.options.reprovision:
-                    return Resumed.STILL_CURRENT, held
-                self._already_provisioned(link, active)
-                return Resumed.ALREADY_PROVISIONED, held
-            status = active.status
-            if issued:
-                self._later(self._advance(active.serial, CertificateStatus.DELIVERED))
-                status = CertificateStatus.DELIVERED
-            self._note = "resumed an interrupted cycle"
-            self._finish(link, active.pem, chain, status, already_locked=locked)
-            return Resumed.FINISHED, held
-        if not issued:
-            return Resumed.STILL_CURRENT, None
-        if info.state is not m.BoardState.KEYED:
-            self._revoke_orphan(active, f"the board came back {info.state.value}")
-            return Resumed.ORPHAN_REVOKED, None
-        # Issued, never confirmed delivered; the board still has a key: is it the same key?
-        self._enter(Step.CSR)
-        csr = x509.load_der_x509_csr(link.get_csr())
-        if spki_sha256(csr.public_key()) != active.spki_sha256:
-            self._revoke_orphan(active, "the board has a new key pair")
-            return Resumed.ORPHAN_REVOKED, None
-        self._serial = active.serial
-        self._note = "delivered a certificate issued before an interruption"
-        self._deliver(link, active.pem, chain)
-        return Resumed.FINISHED, None
-
-    def _already_provisioned(self, link: Link, active: CertificateRecord) -> None:
-        """The board is locked with ``active``, recorded as locked: it must still prove it holds
-        the certified key (a fresh challenge); then the cycle ends with no change."""
-        self._prove(link, active.pem)
-        since = self.station.audit.status_since(active.serial)
-        self._provisioned_at = since or datetime.fromisoformat(active.not_before)
-        self._note = (
-            f"already provisioned: certificate {active.serial}, locked "
-            f"{self._provisioned_at:%Y-%m-%d %H:%M} UTC"
-        )
-        self._durably(
-            self._event(
-                "ALREADY_PROVISIONED",
-                text=self._note,
-                data={"locked_at": self._provisioned_at.isoformat()},
-            )
-        )
-
     def _fresh(
         self,
         link: Link,
@@ -392,20 +327,5 @@ class Cycle:
             "which the station is set to use; check the jig's key setting",
         )
 
-    def _read_held(self, link: Link) -> bytes | None:
-        """The chain a locked board holds, to say why it fails; None if it has none to give."""
-        self._enter(Step.READBACK)
-        try:
-            return link.get_cert()
-        except DeviceError:
-            return None
-
     def _chain_pem(self, pem: str) -> bytes:
         return (pem + self.station.signer.issuer_pem).encode("ascii")
-
-    def _revoke_orphan(self, active: CertificateRecord, why: str) -> None:
-        serial, ctx, at = active.serial, self._ctx, self._clock()
-        self._durably(
-            lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx),
-            self._event("ORPHAN_REVOKED", serial=serial, text=f"never delivered: {why}"),
-        )
