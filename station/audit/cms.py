@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-from station.audit import der
-from station.audit.der import Tlv, oid_der, oid_of
+from device_protocol import der
+from device_protocol.der import Tlv, oid_der, oid_of
 from station.audit.errors import AuditError
 
 SIGNED_DATA = oid_der("1.2.840.113549.1.7.2")

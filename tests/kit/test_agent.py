@@ -16,9 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from device_protocol import Link
+from device_protocol.csr_encoding import normalise_csr_der
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
-from station.pki.csr_der import normalise_csr_der
 from tests.engine.conftest import ENV
 from tests.verifiers import openssl_verify, pkilint
 
