@@ -1,0 +1,145 @@
+"""The audit database's connections: one per thread, writes serialised by a lock as
+``BEGIN IMMEDIATE`` transactions (WAL, ``synchronous=FULL``: a returned write is durable), the
+schema migrated on open. :class:`~station.audit.db.AuditDB` adds the records on top.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import sqlite_utils
+
+from station.audit.errors import AuditError
+from station.audit.migrations import MIGRATIONS
+from station.audit.readonly import connect_readonly
+from station.audit.records import timestamp
+from station.disk import DiskFull, full_disk_said, is_disk_full
+
+
+class AuditConnection:
+    """Connections to one audit database file and its transactions."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        # One connection per thread: a sqlite3 connection must not be used by two threads at
+        # once, and slots provision in parallel. SQLite (WAL, busy_timeout) orders the writers.
+        self._local = threading.local()
+        self._local.conn = conn
+        self._all = [conn]
+        self.readonly = False
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except sqlite3.Error as e:
+            if is_disk_full(e, path.parent):
+                raise DiskFull(path.parent) from e
+            raise AuditError(f"cannot open audit database {path}: {e}") from e
+        return conn
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @property
+    def _db(self) -> sqlite_utils.Database:
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None or db.conn is not self._conn:
+            db = sqlite_utils.Database(self._conn)  # runs PRAGMAs: once per thread, not per query
+            self._local.db = db
+        return db
+
+    @classmethod
+    def open(cls, path: Path) -> Self:
+        """Open (creating if needed) and migrate the database at ``path``."""
+        audit = cls(cls._connect(path), path)
+        audit._migrate()
+        return audit
+
+    @classmethod
+    def open_readonly(cls, path: Path) -> Self:
+        """Open the existing database at ``path`` to read only: no migration, no write, so it
+        works on a full disk or a read-only copy. Writes through it fail."""
+        audit = cls(connect_readonly(path), path)
+        audit.readonly = True
+        return audit
+
+    def close(self) -> None:
+        """Close every connection this object opened."""
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        if getattr(self._local, "depth", 0):  # inside transaction(): join it
+            yield self._conn
+            return
+        with self._lock, full_disk_said(self.path.parent):
+            self._conn.execute("BEGIN IMMEDIATE")
+            self._local.depth = 1
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                    self._conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._local.depth = 0
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Group several writes into one durable commit (all or none)."""
+        with self._write():
+            yield
+
+    def _migrate(self) -> None:
+        with self._write() as conn:
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+        for version, migration in enumerate(MIGRATIONS, start=1):
+            if version <= self.schema_version:
+                continue
+            with self._write() as conn:
+                migration(self._db)
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?)",
+                    (version, timestamp(datetime.now(UTC))),
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The highest migration applied."""
+        row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
