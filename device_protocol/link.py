@@ -1,7 +1,8 @@
-"""A blocking client for SPEC.md over any pyserial URL.
+"""A blocking client for SPEC.md over a transport (any pyserial URL with :meth:`Link.open_url`).
 
-The link only moves bytes and waits; the codec (framing, messages) does the rest. Transport
-faults raise :class:`Disconnected` (made ``from`` the pyserial error) or :class:`Timeout`; an ERR
+The link sends requests and waits for their answers; the codec (framing, messages) does the
+rest, and the transport (:mod:`device_protocol.transport`) only moves bytes. Transport faults
+raise :class:`Disconnected` (made ``from`` the port's error) or :class:`Timeout`; an ERR
 from the board raises :class:`DeviceError`; a board that answers outside the contract raises
 :class:`ProtocolError`.
 """
@@ -16,8 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import serial
-
 from device_protocol import messages as m
 from device_protocol.errors import DeviceError, Disconnected, ProtocolError, Timeout
 from device_protocol.framing import (
@@ -31,9 +30,10 @@ from device_protocol.framing import (
     Rejected,
     encode,
 )
-from device_protocol.serial_port import SerialFactory, SerialPort
+from device_protocol.serial_port import open_serial
 from device_protocol.trace import trace_in, trace_out
 from device_protocol.transfer import chunk_capacity, chunks
+from device_protocol.transport import Transport
 
 R = TypeVar("R")
 
@@ -70,18 +70,20 @@ class Link:
 
     def __init__(
         self,
-        url: str,
+        transport: Transport,
         *,
-        baudrate: int = DEFAULT_BAUDRATE,
+        baudrate: int | None = None,
         timeout: float = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
         resends: int = DEFAULT_RESENDS,
         on_console: Callable[[str], None] | None = None,
         on_progress: Callable[[str, int, int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
-        serial_for_url: SerialFactory = serial.serial_for_url,
     ) -> None:
-        self.url = url
+        """A link over an open ``transport``; ``baudrate`` is the line's rate, named when bytes
+        arrive but no frame does. ``clock`` (monotonic seconds) times requests out."""
+        self.transport = transport
+        self.url = transport.url
         self.baudrate = baudrate
         self.timeout = timeout
         self.retries = retries
@@ -91,39 +93,55 @@ class Link:
         self.clock = clock
         self.stats = LinkStats()
         self.mtu = m.MIN_MTU  # until HELLO says otherwise
-        self._io = SerialPort(
-            url,
-            baudrate=baudrate,
-            write_timeout=timeout,
-            clock=clock,
-            serial_for_url=serial_for_url,
-        )
         self._decoder = Decoder(DEFAULT_MAX_LINE)
         self._events: deque[Event] = deque()
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1
         self._pending: str | None = None  # the request being answered, for error messages
 
-    # ---- port --------------------------------------------------------------------------------
+    @classmethod
+    def open_url(
+        cls,
+        url: str,
+        *,
+        baudrate: int = DEFAULT_BAUDRATE,
+        timeout: float = DEFAULT_TIMEOUT,
+        retries: int = DEFAULT_RETRIES,
+        resends: int = DEFAULT_RESENDS,
+        on_console: Callable[[str], None] | None = None,
+        on_progress: Callable[[str, int, int], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> Link:
+        """A link over the pyserial URL ``url``, opened exclusively now; raises
+        :class:`Disconnected` when the port cannot be opened."""
+        transport = open_serial(url, baudrate=baudrate, write_timeout=timeout, clock=clock)
+        return cls(
+            transport,
+            baudrate=baudrate,
+            timeout=timeout,
+            retries=retries,
+            resends=resends,
+            on_console=on_console,
+            on_progress=on_progress,
+            clock=clock,
+        )
 
-    def open(self) -> Link:
-        self._io.open()
-        return self
+    # ---- the line ----------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._io.close()
+        self.transport.close()
 
     def __enter__(self) -> Link:
-        return self.open() if not self._io.is_open else self
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     def _write(self, data: bytes) -> None:
-        self._io.write(data)
+        self.transport.write(data)
         self.stats.bytes_out += len(data)
 
     def _read(self) -> bytes:
-        data = self._io.read()
+        data = self.transport.read()
         self.stats.bytes_in += len(data)
         return data
 
@@ -146,8 +164,6 @@ class Link:
 
     def call(self, request: m.Request[R], *, deadline: float | None = None) -> R:
         """Send one request and return its typed answer, retrying per SPEC.md section 3."""
-        if not self._io.is_open:
-            self.open()
         if not self.fits(request):
             raise ProtocolError(
                 self.url,
@@ -161,7 +177,7 @@ class Link:
         try:
             return self._exchange(request, wire, seq, deadline)
         except Disconnected as e:
-            if e.request is None:  # raised by the port itself (a wrapped or tapped port)
+            if e.request is None:  # raised by the transport, which knows no requests
                 raise self._left(e.reason) from e
             raise
         finally:
@@ -213,9 +229,10 @@ class Link:
     def _silence(self, name: str) -> str:
         """Why nothing answered, as far as the bytes that did arrive tell."""
         if self.stats.bytes_in and not self._decoder.stats.frames:
+            rate = f" ({self.baudrate})" if self.baudrate else ""
             return (
                 f"{self.stats.bytes_in} bytes arrived but not one valid frame in answer to "
-                f"{name}: check the baud rate ({self.baudrate}) and the cable, and that the "
+                f"{name}: check the baud rate{rate} and the cable, and that the "
                 "board runs firmware that speaks the station protocol"
             )
         return (

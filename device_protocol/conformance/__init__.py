@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from device_protocol.conformance.pki import CsrProblem
 from device_protocol.conformance.session import CaseFailed, Session
 from device_protocol.conformance.suite import CASES, SUITE
-from device_protocol.conformance.wire import RawClient, TappedPort
+from device_protocol.conformance.wire import RawClient, TappedTransport
 from device_protocol.errors import Disconnected, LinkError
 from device_protocol.link import Link
+from device_protocol.serial_port import open_serial
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 
@@ -75,14 +76,13 @@ def run_conformance(
 ) -> Report:
     """Run every case of :data:`CASES` against the board on ``url``; never raises for a board
     that misbehaves (each case reports), only :class:`LinkError` when the port cannot be opened."""
-    port = TappedPort(url, baudrate)
-    link = Link(url, baudrate=baudrate, timeout=timeout, serial_for_url=lambda *a, **k: port)
+    port = TappedTransport(open_serial(url, baudrate=baudrate, write_timeout=timeout))
+    link = Link(port, baudrate=baudrate, timeout=timeout)
     session = Session(port=port, raw=RawClient(port, timeout), link=link)
     results: list[CaseResult] = []
     status: dict[str, str] = {}
     gone = ""
     try:
-        link.open()
         for spec in SUITE:
             blocked = [need for need in spec.needs if status.get(need) != PASSED]
             if gone:

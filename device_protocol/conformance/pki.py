@@ -13,13 +13,10 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from device_protocol.csr_encoding import normalise_csr_der
 from device_protocol.signatures import verify_sha256
 
 PublicKey = ec.EllipticCurvePublicKey | rsa.RSAPublicKey
-
-#: DER of ecdsa-with-SHA224/256/384/512, tag and length included.
-_ECDSA_OIDS = {bytes.fromhex("06082a8648ce3d0403") + bytes([n]) for n in (1, 2, 3, 4)}
-
 
 #: OID 2.5.4.5 (serialNumber) followed by the PrintableString tag, as DER writes them.
 _SERIAL_PRINTABLE = bytes.fromhex("0603550405") + b"\x13"
@@ -29,47 +26,9 @@ class CsrProblem(ValueError):
     """The CSR does not parse, or its content or signature is wrong."""
 
 
-def _tlv(der: bytes, pos: int) -> tuple[int, int, int]:
-    """(tag, start, end) of the DER element at ``pos``; minimal checks only."""
-    if pos + 2 > len(der):
-        raise CsrProblem("truncated DER")
-    tag, first, pos = der[pos], der[pos + 1], pos + 2
-    length = first
-    if first & 0x80:
-        count = first & 0x7F
-        if not 1 <= count <= 3:
-            raise CsrProblem("bad DER length")
-        length = int.from_bytes(der[pos : pos + count], "big")
-        pos += count
-    if pos + length > len(der):
-        raise CsrProblem("DER runs past the end")
-    return tag, pos, pos + length
-
-
-def _without_ecdsa_null(der: bytes) -> bytes:
-    """mbedTLS 2.x writes ``ecdsa-with-SHA256`` with a NULL parameter in the outer
-    signatureAlgorithm (not covered by the signature); `cryptography` refuses it, so drop it."""
-    _, start, end = _tlv(der, 0)
-    _, _, info_end = _tlv(der, start)
-    _, alg_start, alg_end = _tlv(der, info_end)
-    _, _, oid_end = _tlv(der, alg_start)
-    if der[alg_start:oid_end] not in _ECDSA_OIDS or der[oid_end:alg_end] != b"\x05\x00":
-        return der
-    oid = der[alg_start:oid_end]
-    body = der[start:info_end] + bytes([0x30, len(oid)]) + oid + der[alg_end:end]
-    return bytes([0x30]) + _length(len(body)) + body
-
-
-def _length(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
-
-
 def load_csr(der: bytes) -> x509.CertificateSigningRequest:
     try:
-        return x509.load_der_x509_csr(_without_ecdsa_null(der))
+        return x509.load_der_x509_csr(normalise_csr_der(der)[0])
     except ValueError as e:
         raise CsrProblem(f"the CSR does not parse as DER PKCS#10: {e}") from e
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from device_protocol import messages as m
 from device_protocol.conformance.pki import PublicKey
-from device_protocol.conformance.wire import Exchange, RawClient, TappedPort
+from device_protocol.conformance.wire import Exchange, RawClient, TappedTransport
 from device_protocol.framing import Frame
 from device_protocol.link import Link
 
@@ -25,7 +25,7 @@ class CaseFailed(Exception):
 class Session:
     """What the cases share: the line, and what the board told us so far."""
 
-    port: TappedPort
+    port: TappedTransport
     raw: RawClient
     link: Link
     hello: m.HelloInfo | None = None

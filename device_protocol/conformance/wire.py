@@ -1,8 +1,8 @@
-"""The suite's view of the line: one pyserial port, tapped, shared by a Link and raw frames.
+"""The suite's view of the line: one transport, tapped, shared by a Link and raw frames.
 
 The :class:`Link` hides exactly what the conformance suite must see (retries, replays, NAKs,
 BUSY timing), so the suite also sends hand-made frames through :class:`RawClient`. Both go
-through one :class:`TappedPort`, which records every line the board sends (with its arrival
+through one :class:`TappedTransport`, which records every line the board sends (with its arrival
 time) so that line lengths and damaged board frames are checked over the whole run.
 """
 
@@ -11,15 +11,10 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-import serial
 
 from device_protocol import messages as m
-from device_protocol.errors import Disconnected
 from device_protocol.framing import MARKER, SEQ_MODULO, Frame, Rejected, encode, parse_line
-
-_POLL = 0.05
+from device_protocol.transport import Transport
 
 
 @dataclass(frozen=True)
@@ -38,55 +33,35 @@ class Line:
         return 0 if start < 0 else len(self.raw) - start + 1
 
 
-class TappedPort:
-    """A pyserial port that records the board's lines; stands in for the port inside a Link."""
+class TappedTransport:
+    """A transport that records the board's lines; the Link and the raw client both use it."""
 
-    def __init__(self, url: str, baudrate: int) -> None:
-        try:
-            self._port: Any = serial.serial_for_url(
-                url, baudrate=baudrate, timeout=_POLL, write_timeout=2.0, exclusive=True
-            )
-        except (serial.SerialException, OSError, ValueError) as e:
-            raise Disconnected(url, f"cannot open the port ({e})") from e
-        self.url = url
+    def __init__(self, line: Transport) -> None:
+        self._line = line
         self.lines: list[Line] = []  # every line of the run
         self.pending: list[Line] = []  # lines not yet taken by the raw client
         self._buf = bytearray()
 
-    # -- the pyserial surface the Link uses ---------------------------------------------------
-
-    def open(self) -> None:
-        """The port is already open (the Link calls this)."""
-
-    def close(self) -> None:
-        """Kept open for the next case; :meth:`shutdown` closes it."""
-
-    def reset_input_buffer(self) -> None:
-        """Nothing to drop: unread bytes still go through the tap."""
+    # -- the transport the Link uses --------------------------------------------------------------
 
     @property
-    def in_waiting(self) -> int:
-        return int(self._port.in_waiting)
+    def url(self) -> str:
+        return self._line.url
 
-    def write(self, data: bytes) -> int:
-        try:
-            self._port.write(data)
-            self._port.flush()
-        except (serial.SerialException, OSError) as e:
-            raise Disconnected(self.url, f"write failed ({e})") from e
-        return len(data)
-
-    def read(self, size: int = 1) -> bytes:
-        try:
-            data: bytes = self._port.read(max(size, 1))
-        except (serial.SerialException, OSError, TypeError) as e:
-            raise Disconnected(self.url, f"the board disconnected ({e})", reason=str(e)) from e
+    def read(self) -> bytes:
+        data = self._line.read()
         if data:
             self._record(data)
         return data
 
+    def write(self, data: bytes) -> None:
+        self._line.write(data)
+
+    def close(self) -> None:
+        """Kept open for the next case; :meth:`shutdown` closes it."""
+
     def shutdown(self) -> None:
-        self._port.close()
+        self._line.close()
 
     # -- the tap ----------------------------------------------------------------------------------
 
@@ -107,7 +82,7 @@ class TappedPort:
 
     def poll(self) -> None:
         """Read what has arrived (waits up to one poll interval)."""
-        self.read(self.in_waiting or 1)
+        self.read()
 
 
 @dataclass
@@ -147,7 +122,7 @@ class Exchange:
 class RawClient:
     """Hand-made frames over the tapped port, with the timing and bytes of what comes back."""
 
-    def __init__(self, port: TappedPort, timeout: float) -> None:
+    def __init__(self, port: TappedTransport, timeout: float) -> None:
         self.port = port
         self.timeout = timeout
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1

@@ -18,8 +18,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from station.audit import der
-from station.audit.der import Tlv, oid_der, oid_of
+from device_protocol import der
+from device_protocol.der import Tlv, oid_der, oid_of
 from station.audit.errors import AuditError
 from station.audit.signer_chain import SignerChainError, verify_signer_chain
 

@@ -33,7 +33,7 @@ def cycle_vs_physics(work: Path) -> list[Figure]:
     links: list[Link] = []
 
     def factory(url: str, **kw: Any) -> Link:
-        links.append(Link(url, **kw))
+        links.append(Link.open_url(url, **kw))
         return links[-1]
 
     try:

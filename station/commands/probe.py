@@ -21,7 +21,7 @@ from station.ports import list_ports
 def probe(url: str, baud: int, timeout: float, as_json: bool) -> None:
     """Ask the board on PORT who it is (HELLO) and print its answer."""
     try:
-        with Link(url, baudrate=baud, timeout=timeout) as link:
+        with Link.open_url(url, baudrate=baud, timeout=timeout) as link:
             info = link.hello()
     except LinkError as e:
         if not as_json:

@@ -35,7 +35,7 @@ def verify(
     config = config_of(ctx)
     with open_audit(config) as audit:
         context = QaContext.from_config(config, audit, operator)
-        with Link(url, baudrate=baud, timeout=timeout) as link:
+        with Link.open_url(url, baudrate=baud, timeout=timeout) as link:
             report = run_qa(link, context)
     if as_json:
         click.echo(json.dumps(report.as_dict()))

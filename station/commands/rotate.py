@@ -57,7 +57,7 @@ def rotate(
     if not operator:
         raise click.UsageError("--operator (or STATION_OPERATOR) is required")
     config = config_of(ctx)
-    with Link(url, timeout=timeout) as link:
+    with Link.open_url(url, timeout=timeout) as link:
         uid = link.hello().uid
     signer = open_signer(config)
     with open_audit(config) as audit:

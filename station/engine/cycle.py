@@ -10,6 +10,7 @@ supersede. A board that returns locked with the certificate recorded as locked p
 holds the key and is reported ALREADY PROVISIONED; nothing is written but the check's events.
 With a factory store, the key is reserved there after the policy and before signing (the order
 and why a crash is harmless: station/engine/reservation.py).
+The steps for a board that returns are in :mod:`station.engine.resume`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from cryptography import x509
@@ -41,11 +42,11 @@ from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMism
 from station.engine.hello_check import check_hello, pick_key_type
 from station.engine.options import CycleOptions as CycleOptions  # built where cycles are
 from station.engine.result_text import result_line
-from station.engine.resume import Resumed, locked_board_reason
+from station.engine.resume import Resumed, ResumeSteps, locked_board_reason
 from station.engine.station import StationContext
-from station.pki.keys import spki_sha256
 from station.pki.policy import check_csr
 from station.pki.profile import ReportedIdentity
+from station.pki.signer import Clock, utc_now
 
 #: A deferred audit write (the audit methods return the event's sequence number).
 Write = Callable[[], object]
@@ -53,7 +54,7 @@ Write = Callable[[], object]
 log = logging.getLogger(__name__)
 
 
-class Cycle:
+class Cycle(ResumeSteps):
     """Provision the board on one slot. ``run()`` never raises: it returns a CycleResult."""
 
     def __init__(
@@ -64,14 +65,20 @@ class Cycle:
         options: CycleOptions,
         *,
         listener: Listener | None = None,
-        link_factory: Callable[..., Link] = Link,
+        link_factory: Callable[..., Link] = Link.open_url,
+        clock: Clock = utc_now,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``link_factory`` opens the port (``Link.open_url``'s signature); ``clock`` stamps
+        the audit records, ``timer`` (monotonic seconds) measures the steps."""
         self.station = station
         self.slot = slot
         self.port = port
         self.options = options
         self.listener = listener or (lambda event: None)
         self._link_factory = link_factory
+        self._clock = clock
+        self._timer = timer
         self._start = 0.0
         self._step = Step.HELLO
         self._uid: str | None = None
@@ -94,11 +101,11 @@ class Cycle:
     def _event(self, kind: str, **fields: Any) -> Write:
         """An event, stamped now, to record now or later."""
         event = NewEvent(kind, self._uid, fields.pop("serial", self._serial), **fields)
-        ctx, at = self._ctx, _now()
+        ctx, at = self._ctx, self._clock()
         return lambda: self.station.audit.record_event(event, ctx, at)
 
     def _advance(self, serial: str, status: CertificateStatus) -> Write:
-        ctx, at = self._ctx, _now()
+        ctx, at = self._ctx, self._clock()
         return lambda: self.station.audit.advance(serial, status, ctx, at)
 
     def _later(self, write: Write) -> None:
@@ -117,7 +124,7 @@ class Cycle:
     def _enter(self, step: Step) -> None:
         self._step = step
         log.debug("slot %s %s: step %s", self.slot, self.port, step.value)
-        self.listener(StepStarted(self.slot, step, time.monotonic() - self._start))
+        self.listener(StepStarted(self.slot, step, self._timer() - self._start))
 
     def _progress(self, _what: str, done: int, total: int) -> None:
         self.listener(StepProgress(self.slot, self._step, done, total))
@@ -128,19 +135,18 @@ class Cycle:
     # ---- the cycle ---------------------------------------------------------------------------
 
     def run(self) -> CycleResult:
-        self._start = time.monotonic()
-        link = self._link_factory(
-            self.port,
-            timeout=self.station.request_timeout,
-            retries=self.station.retries,
-            on_console=self._console,
-            on_progress=self._progress,
-        )
+        self._start = self._timer()
         failure = None
         try:
             if self.station.space is not None:
                 self.station.space.check()  # before the port is even opened
-            with link:
+            with self._link_factory(
+                self.port,
+                timeout=self.station.request_timeout,
+                retries=self.station.retries,
+                on_console=self._console,
+                on_progress=self._progress,
+            ) as link:
                 self._cycle(link)
         except Exception as error:  # every outcome becomes a result and an audit event
             failure = classify(error, self._step, self.slot)
@@ -161,7 +167,7 @@ class Cycle:
             board_uid=self._uid,
             failure=failure,
             serial=self._serial,
-            elapsed=time.monotonic() - self._start,
+            elapsed=self._timer() - self._start,
             note=self._note,
             provisioned_at=self._provisioned_at if failure is None else None,
         )
@@ -217,70 +223,6 @@ class Cycle:
             )
         self._fresh(link, info, board, active)
 
-    def _resume(
-        self, link: Link, info: m.HelloInfo, active: CertificateRecord
-    ) -> tuple[Resumed, bytes | None]:
-        """Decide what becomes of ``active``, the board's current certificate, from what the
-        board holds; finish its interrupted cycle if there is one. Returns the decision and
-        the chain the board returned, if it was read."""
-        issued = active.status is CertificateStatus.ISSUED
-        chain = self._chain_pem(active.pem)
-        if info.state in (m.BoardState.CERTIFIED, m.BoardState.LOCKED):
-            self._enter(Step.READBACK)
-            held = link.get_cert()
-            if held != chain:
-                if issued:
-                    self._revoke_orphan(active, "the board holds another certificate")
-                    return Resumed.ORPHAN_REVOKED, held
-                return Resumed.STILL_CURRENT, held
-            self._serial = active.serial
-            locked = info.state is m.BoardState.LOCKED
-            if active.status is CertificateStatus.LOCKED:
-                if not locked or self.options.reprovision:
-                    return Resumed.STILL_CURRENT, held
-                self._already_provisioned(link, active)
-                return Resumed.ALREADY_PROVISIONED, held
-            status = active.status
-            if issued:
-                self._later(self._advance(active.serial, CertificateStatus.DELIVERED))
-                status = CertificateStatus.DELIVERED
-            self._note = "resumed an interrupted cycle"
-            self._finish(link, active.pem, chain, status, already_locked=locked)
-            return Resumed.FINISHED, held
-        if not issued:
-            return Resumed.STILL_CURRENT, None
-        if info.state is not m.BoardState.KEYED:
-            self._revoke_orphan(active, f"the board came back {info.state.value}")
-            return Resumed.ORPHAN_REVOKED, None
-        # Issued, never confirmed delivered; the board still has a key: is it the same key?
-        self._enter(Step.CSR)
-        csr = x509.load_der_x509_csr(link.get_csr())
-        if spki_sha256(csr.public_key()) != active.spki_sha256:
-            self._revoke_orphan(active, "the board has a new key pair")
-            return Resumed.ORPHAN_REVOKED, None
-        self._serial = active.serial
-        self._note = "delivered a certificate issued before an interruption"
-        self._deliver(link, active.pem, chain)
-        return Resumed.FINISHED, None
-
-    def _already_provisioned(self, link: Link, active: CertificateRecord) -> None:
-        """The board is locked with ``active``, recorded as locked: it must still prove it holds
-        the certified key (a fresh challenge); then the cycle ends with no change."""
-        self._prove(link, active.pem)
-        since = self.station.audit.status_since(active.serial)
-        self._provisioned_at = since or datetime.fromisoformat(active.not_before)
-        self._note = (
-            f"already provisioned: certificate {active.serial}, locked "
-            f"{self._provisioned_at:%Y-%m-%d %H:%M} UTC"
-        )
-        self._durably(
-            self._event(
-                "ALREADY_PROVISIONED",
-                text=self._note,
-                data={"locked_at": self._provisioned_at.isoformat()},
-            )
-        )
-
     def _fresh(
         self,
         link: Link,
@@ -306,7 +248,7 @@ class Cycle:
         if station.reserver is not None:  # before signing: see station/engine/reservation.py
             station.reserver.reserve(accepted.spki_sha256, board.uid)
         issued = station.signer.sign(accepted)
-        ctx, at = self._ctx, _now()
+        ctx, at = self._ctx, self._clock()
         writes = [lambda: station.audit.record_issued(issued, ctx, at)]
         if previous is not None:
             writes.append(
@@ -335,7 +277,7 @@ class Cycle:
                 m.Status.TOO_LARGE,
             ):
                 # The board says the chain is not stored: the certificate never went out.
-                serial, ctx, at = self._serial, self._ctx, _now()
+                serial, ctx, at = self._serial, self._ctx, self._clock()
                 self._durably(
                     lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx)
                 )
@@ -392,24 +334,5 @@ class Cycle:
             "which the station is set to use; check the jig's key setting",
         )
 
-    def _read_held(self, link: Link) -> bytes | None:
-        """The chain a locked board holds, to say why it fails; None if it has none to give."""
-        self._enter(Step.READBACK)
-        try:
-            return link.get_cert()
-        except DeviceError:
-            return None
-
     def _chain_pem(self, pem: str) -> bytes:
         return (pem + self.station.signer.issuer_pem).encode("ascii")
-
-    def _revoke_orphan(self, active: CertificateRecord, why: str) -> None:
-        serial, ctx, at = active.serial, self._ctx, _now()
-        self._durably(
-            lambda: self.station.audit.revoke(serial, "cessation-of-operation", at, ctx),
-            self._event("ORPHAN_REVOKED", serial=serial, text=f"never delivered: {why}"),
-        )
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -21,7 +21,7 @@ PROBE_TIMEOUT = 0.4
 def hello_probe(port: str) -> HelloInfo | None:
     """HELLO once on ``port``, briefly; None when nothing (sane) answers."""
     try:
-        with Link(port, timeout=PROBE_TIMEOUT, retries=0, resends=2) as link:
+        with Link.open_url(port, timeout=PROBE_TIMEOUT, retries=0, resends=2) as link:
             return link.hello()
     except (LinkError, OSError, ValueError):
         return None

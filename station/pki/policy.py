@@ -17,14 +17,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
+from device_protocol.csr_encoding import normalise_csr_der
+from device_protocol.der import DerError
 from station.phrasing import one_of, quoted
-from station.pki.csr_der import (
-    EC_PUBLIC_KEY_OID,
-    CsrDerError,
-    normalise_csr_der,
-    pem_or_der_to_der,
-    spki_algorithm,
-)
+from station.pki.csr_der import EC_PUBLIC_KEY_OID, pem_or_der_to_der, spki_algorithm
 from station.pki.errors import PolicyRejection
 from station.pki.keys import CertifiablePublicKey, curve_label, describe_public_key, spki_sha256
 from station.pki.profile import DeviceProfile, ReportedIdentity
@@ -78,7 +74,7 @@ _EXTENSION_REQUEST = x509.ObjectIdentifier("1.2.840.113549.1.9.14")
 #: own exception classes (not ValueError subclasses) for a bad version number, a duplicated
 #: extension and an unsupported GeneralName type.
 _UNPARSABLE = (
-    CsrDerError,
+    DerError,
     ValueError,
     x509.InvalidVersion,
     x509.DuplicateExtension,

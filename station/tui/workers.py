@@ -108,7 +108,7 @@ class SlotWorkers:
             try:
                 with (
                     self._locks[slot],
-                    Link(port, timeout=self.setup.station.request_timeout) as link,
+                    Link.open_url(port, timeout=self.setup.station.request_timeout) as link,
                 ):
                     post(QaDone(slot, run_qa(link, qa_context)))
             except (StationError, LinkError) as e:

@@ -42,7 +42,7 @@ def test_full_exchange_over_a_pty(
 ) -> None:
     board = make_board(Faults(chatter=0.5))
     console: list[str] = []
-    with Link(board.url, on_console=console.append) as link:
+    with Link.open_url(board.url, on_console=console.append) as link:
         info = link.hello()
         assert info.uid == board.identity.uid
         assert info.state is BoardState.BLANK
@@ -70,7 +70,7 @@ def test_full_exchange_over_a_pty(
 
 def test_locked_board_keeps_the_qa_subset_and_refuses_rekeying(make_board: MakeBoard) -> None:
     board = make_board()
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         link.keygen("ec-p256")
         csr = x509.load_der_x509_csr(link.get_csr())
@@ -89,7 +89,7 @@ def test_locked_board_keeps_the_qa_subset_and_refuses_rekeying(make_board: MakeB
 def test_an_8k_object_moves_with_a_128_byte_line_limit(make_board: MakeBoard) -> None:
     board = make_board(mtu=128)
     chain = os.urandom(8192)
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         assert link.hello().mtu == 128
         link.keygen("ec-p256")
         link.put_cert(chain)
@@ -104,7 +104,7 @@ def test_one_percent_byte_corruption_still_completes(make_board: MakeBoard) -> N
     chain = os.urandom(1800)
     # Whole answers are lost now and then on a line this noisy (a damaged marker is silence):
     # timeouts and retries as configured for a noisy line, not a loaded CI machine's luck.
-    with Link(board.url, timeout=1.0, retries=6) as link:
+    with Link.open_url(board.url, timeout=1.0, retries=6) as link:
         link.hello()
         link.keygen("ec-p256")
         csr = x509.load_der_x509_csr(link.get_csr())
@@ -119,7 +119,7 @@ def test_one_percent_byte_corruption_still_completes(make_board: MakeBoard) -> N
 
 def test_byte_drops_still_complete(make_board: MakeBoard) -> None:
     board = make_board(Faults(drop=0.005), seed=3)
-    with Link(board.url, timeout=0.5) as link:
+    with Link.open_url(board.url, timeout=0.5) as link:
         link.hello()
         link.keygen("ec-p256")
         link.put_cert(b"x" * 2000)
@@ -128,7 +128,7 @@ def test_byte_drops_still_complete(make_board: MakeBoard) -> None:
 
 def test_disconnect_gives_disconnected_within_the_timeout(make_board: MakeBoard) -> None:
     board = make_board(Faults(disconnect="KEYGEN"))
-    with Link(board.url, timeout=1.0) as link:
+    with Link.open_url(board.url, timeout=1.0) as link:
         link.hello()
         start = time.monotonic()
         with pytest.raises(Disconnected) as gone:
@@ -140,7 +140,7 @@ def test_disconnect_gives_disconnected_within_the_timeout(make_board: MakeBoard)
 
 def test_hang_gives_timeout_after_bounded_retries(make_board: MakeBoard) -> None:
     board = make_board(Faults(hang="GET_CSR"))
-    with Link(board.url, timeout=0.5, retries=2) as link:
+    with Link.open_url(board.url, timeout=0.5, retries=2) as link:
         link.hello()
         link.keygen("ec-p256")
         start = time.monotonic()
@@ -154,7 +154,7 @@ def test_hang_gives_timeout_after_bounded_retries(make_board: MakeBoard) -> None
 
 def test_keepalives_let_a_10_s_keygen_finish_under_a_2_s_timeout(make_board: MakeBoard) -> None:
     board = make_board(Faults(keygen_delay=10))
-    with Link(board.url, timeout=2.0) as link:
+    with Link.open_url(board.url, timeout=2.0) as link:
         link.hello()
         start = time.monotonic()
         link.keygen("ec-p256")
@@ -165,7 +165,7 @@ def test_keepalives_let_a_10_s_keygen_finish_under_a_2_s_timeout(make_board: Mak
 
 def test_a_fault_cleared_lets_the_same_board_finish(make_board: MakeBoard) -> None:
     board = make_board(Faults(hang="KEYGEN"))
-    with Link(board.url, timeout=0.3, retries=1) as link:
+    with Link.open_url(board.url, timeout=0.3, retries=1) as link:
         link.hello()
         with pytest.raises(Timeout):
             link.keygen("ec-p256")
@@ -176,7 +176,7 @@ def test_a_fault_cleared_lets_the_same_board_finish(make_board: MakeBoard) -> No
 def test_loopback_tcp_transport(make_board: MakeBoard) -> None:
     board = make_board(transport="tcp")
     assert board.url.startswith("socket://127.0.0.1:")
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         assert link.hello().uid == board.identity.uid
         link.keygen("ec-p256")
         assert x509.load_der_x509_csr(link.get_csr()).is_signature_valid
@@ -184,15 +184,15 @@ def test_loopback_tcp_transport(make_board: MakeBoard) -> None:
 
 def test_the_port_is_opened_exclusively(make_board: MakeBoard) -> None:
     board = make_board()
-    with Link(board.url) as first:
+    with Link.open_url(board.url) as first:
         first.hello()
         with pytest.raises(Disconnected, match="no other program"):
-            Link(board.url).open()
+            Link.open_url(board.url)
 
 
 def test_unsupported_key_type_is_a_device_error(make_board: MakeBoard) -> None:
     board = make_board(key_types=("ec-p256",))
-    with Link(board.url) as link, pytest.raises(DeviceError) as refused:
+    with Link.open_url(board.url) as link, pytest.raises(DeviceError) as refused:
         link.keygen("rsa-2048")
     assert refused.value.status == Status.UNSUPPORTED_KEY
     assert "UNSUPPORTED_KEY" in str(refused.value)
@@ -200,7 +200,7 @@ def test_unsupported_key_type_is_a_device_error(make_board: MakeBoard) -> None:
 
 def test_flash_write_failure_keeps_the_previous_chain(make_board: MakeBoard) -> None:
     board = make_board()
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         link.keygen("ec-p256")
         link.put_cert(b"first chain")
@@ -224,7 +224,7 @@ def test_flash_write_failure_keeps_the_previous_chain(make_board: MakeBoard) -> 
 )
 def test_bad_csr_faults(make_board: MakeBoard, kind: str, check: Callable[..., bool]) -> None:
     board = make_board(Faults(bad_csr=kind))
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         link.keygen("ec-p256")
         csr = x509.load_der_x509_csr(link.get_csr())
@@ -233,7 +233,7 @@ def test_bad_csr_faults(make_board: MakeBoard, kind: str, check: Callable[..., b
 
 def test_baud_pacing_takes_the_time_of_the_wire(make_board: MakeBoard) -> None:
     board = make_board(Faults(baud=9600, boot_chatter=False))
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         start = time.monotonic()
         link.hello()
         elapsed = time.monotonic() - start
@@ -248,7 +248,7 @@ def test_a_cn_hint_that_fits_only_with_a_short_seq_is_dropped_not_a_protocol_err
     # a 5-digit seq. The size check and the request must agree: the hint is left out.
     hint = "h" * 100
     board = make_board(mtu=128)
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         link.keygen("ec-p256")
         link._seq = 65534  # the next request carries seq 65535
@@ -268,7 +268,7 @@ def test_a_board_leaving_mid_request_is_named_with_that_request(
         link.keygen("ec-p256")
         link.get_csr()
 
-    with Link(board.url, timeout=1.0) as link, pytest.raises(Disconnected) as gone:
+    with Link.open_url(board.url, timeout=1.0) as link, pytest.raises(Disconnected) as gone:
         cycle(link)
     assert gone.value.request == step
     assert f"the board left the line while answering {step} (" in str(gone.value)
@@ -278,7 +278,7 @@ def test_a_large_mtu_is_received_whole(make_board: MakeBoard) -> None:
     """SPEC.md 2.5: the station receives lines up to the mtu the board announces."""
     board = make_board(mtu=16384)
     chain = os.urandom(12000)  # one READ answer of about 16 KB
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         link.keygen("ec-p256")
         link.put_cert(chain)
@@ -288,7 +288,7 @@ def test_a_large_mtu_is_received_whole(make_board: MakeBoard) -> None:
 
 def test_a_line_over_the_mtu_is_reported_as_what_it_is(make_board: MakeBoard) -> None:
     board = make_board(Faults(overrun=8192), mtu=256)
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         link.keygen("ec-p256")
         link.put_cert(os.urandom(6000))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
-from station.audit.der import oid_der
+from device_protocol.der import encode_length, oid_der
 
 SEQUENCE = 0x30
 SET = 0x31
@@ -24,16 +24,8 @@ PRINTABLE_STRING = 0x13
 CONTEXT_0 = 0xA0
 
 
-def length(n: int) -> bytes:
-    """DER (minimal) length octets."""
-    if n < 0x80:
-        return bytes([n])
-    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
-
-
 def tlv(tag: int, content: bytes) -> bytes:
-    return bytes([tag]) + length(len(content)) + content
+    return bytes([tag]) + encode_length(len(content)) + content
 
 
 def seq(*items: bytes) -> bytes:

@@ -3,7 +3,8 @@
 Property: :func:`check_csr` either accepts (then the request really is a valid, correctly
 signed CSR, and the accepted key is the CSR's own key: checked here without the policy's code)
 or raises :class:`PolicyRejection` with a code and a message. Never another exception, never a
-hang: every input is bounded in size. ``csr_der``'s functions raise only :class:`CsrDerError`.
+hang: every input is bounded in size. The DER reader, the mbedTLS fix-up and ``csr_der``'s
+functions raise only :class:`DerError`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
+from device_protocol import der as der_reader
+from device_protocol.csr_encoding import normalise_csr_der
+from device_protocol.der import DerError
 from station.pki import csr_der
 from station.pki.errors import PolicyRejection
 from station.pki.policy import AcceptedCsr, CsrPolicy, check_csr
@@ -27,6 +31,13 @@ from station.pki.profile import DeviceProfile, ReportedIdentity
 
 from . import der
 from .der import BIT_STRING, CONTEXT_0, INTEGER, NULL, OCTET_STRING, oid, seq, set_of, tlv, utf8
+
+
+def read_tlv(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the DER element at ``offset``."""
+    element = der_reader.read(data, offset)
+    return element.tag, element.body, element.end
+
 
 # `cryptography` warns (UserWarning) about a countryName of the wrong length: expected here.
 pytestmark = pytest.mark.filterwarnings("ignore:Attribute's length:UserWarning")
@@ -140,19 +151,19 @@ def assert_really_valid(data: bytes, accepted: AcceptedCsr) -> None:
 
 
 def assert_der_reader_contained(data: bytes) -> None:
-    """csr_der's functions on the same input: results or CsrDerError, nothing else."""
+    """The DER functions on the same input: results or DerError, nothing else."""
     try:
         raw = csr_der.pem_or_der_to_der(data)
-    except csr_der.CsrDerError:
+    except DerError:
         raw = data
     for offset in {0, 1, 2, len(raw) // 2, max(len(raw) - 2, 0), len(raw)}:
         try:
-            tag, start, end = csr_der.read_tlv(raw, offset)
-        except csr_der.CsrDerError:
+            tag, start, end = read_tlv(raw, offset)
+        except DerError:
             continue
         assert 0 <= tag <= 0xFF
         assert offset + 2 <= start <= end <= len(raw)
-    normalised, changed = csr_der.normalise_csr_der(raw)
+    normalised, changed = normalise_csr_der(raw)
     assert isinstance(normalised, bytes)
     if changed:
         assert len(normalised) < len(raw)
@@ -200,7 +211,7 @@ def tlv_offsets(data: bytes) -> list[int]:
     while todo:
         pos, end = todo.pop()
         while pos < end:
-            tag, start, stop = csr_der.read_tlv(data, pos)
+            tag, start, stop = read_tlv(data, pos)
             found.append(pos)
             if tag & 0x20:
                 todo.append((start, stop))
@@ -229,7 +240,7 @@ def hostile_length_in_csr(draw: st.DrawFn) -> bytes:
     """A real CSR with the length octets of one of its TLVs replaced by hostile ones."""
     data = seeds()[draw(st.sampled_from(["ec", "rsa", "ec-mbedtls"]))]
     at = draw(st.sampled_from(tlv_offsets(data)))
-    _, start, _ = csr_der.read_tlv(data, at)
+    _, start, _ = read_tlv(data, at)
     octets = draw(st.sampled_from(HOSTILE_LENGTHS))
     assume(octets != data[at + 1 : start])  # e.g. "\x00" for an empty [0]: nothing changed
     return data[: at + 1] + octets + data[start:]
@@ -399,7 +410,11 @@ def test_inputs_over_the_size_limit(size: int, fill: bytes, wrap: str) -> None:
 def nested(depth: int, *, long_form: bool = False) -> bytes:
     out = b""
     for _ in range(depth):
-        out = b"\x30" + (der.length(len(out)) if not long_form else _long(len(out))) + out
+        out = (
+            b"\x30"
+            + (der_reader.encode_length(len(out)) if not long_form else _long(len(out)))
+            + out
+        )
     return out
 
 
@@ -425,10 +440,10 @@ def fake_rsa_request(n: int, e: int) -> bytes:
 
 def signature_unused_bits(data: bytes, value: int) -> bytes:
     """``data`` with the unused-bits octet of its signature BIT STRING set to ``value``."""
-    _, pos, _ = csr_der.read_tlv(data, 0)
+    _, pos, _ = read_tlv(data, 0)
     for _ in range(2):  # certificationRequestInfo, signatureAlgorithm
-        _, _, pos = csr_der.read_tlv(data, pos)
-    tag, start, _ = csr_der.read_tlv(data, pos)
+        _, _, pos = read_tlv(data, pos)
+    tag, start, _ = read_tlv(data, pos)
     assert tag == BIT_STRING
     return data[:start] + bytes([value]) + data[start + 1 :]
 
@@ -504,9 +519,9 @@ def test_hand_made_hostile_inputs_are_rejected(build: object) -> None:
 @example(0x80)
 @example(2**31)
 def test_encode_length_round_trips_through_read_tlv(n: int) -> None:
-    header = b"\x04" + csr_der.encode_length(n)
+    header = b"\x04" + der_reader.encode_length(n)
     if n <= 4096:
-        assert csr_der.read_tlv(header + b"\x00" * n, 0) == (4, len(header), len(header) + n)
+        assert read_tlv(header + b"\x00" * n, 0) == (4, len(header), len(header) + n)
     else:
-        with pytest.raises(csr_der.CsrDerError, match="past the end"):
-            csr_der.read_tlv(header + b"\x00" * 16, 0)
+        with pytest.raises(DerError, match="past the end"):
+            read_tlv(header + b"\x00" * 16, 0)

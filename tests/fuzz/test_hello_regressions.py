@@ -24,7 +24,10 @@ def test_a_board_answering_a_version_never_offered_is_given_up_on(
     # SPEC.md 6.2: "A station MUST give up on a board that answers a v of 0 or above the one
     # it offered." v=0 already fails to parse; anything above 1 used to be accepted.
     board = make_board(Faults(boot_chatter=False), hello_overrides={"v": version})
-    with Link(board.url, timeout=0.5, retries=1) as link, pytest.raises(ProtocolError) as e:
+    with (
+        Link.open_url(board.url, timeout=0.5, retries=1) as link,
+        pytest.raises(ProtocolError) as e,
+    ):
         link.hello()
     assert f"v={version}" in str(e.value)
 

@@ -16,9 +16,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from device_protocol import Link
+from device_protocol.csr_encoding import normalise_csr_der
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
-from station.pki.csr_der import normalise_csr_der
 from tests.engine.conftest import ENV
 from tests.verifiers import openssl_verify, pkilint
 
@@ -83,13 +83,13 @@ def test_passes_the_conformance_suite(start_agent: StartAgent) -> None:
 
 def test_state_survives_a_restart(start_agent: StartAgent) -> None:
     first = start_agent("persist")
-    with Link(first.url) as link:
+    with Link.open_url(first.url) as link:
         link.hello()
         link.keygen("ec-p256")
         csr = link.get_csr()
     assert first.stop() == 0
     again = start_agent("persist")
-    with Link(again.url) as link:
+    with Link.open_url(again.url) as link:
         info = link.hello()
         assert (info.state.value, info.key_type) == ("keyed", "ec-p256")
         assert spki(link.get_csr()) == spki(csr)
@@ -138,7 +138,7 @@ def test_mbedtls_csr_carries_the_null_parameter_and_the_policy_accepts_it(
     start_agent: StartAgent,
 ) -> None:
     agent = start_agent()
-    with Link(agent.url) as link:
+    with Link.open_url(agent.url) as link:
         link.hello()
         link.keygen("ec-p256")
         der = link.get_csr()

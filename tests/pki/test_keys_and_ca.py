@@ -11,9 +11,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from device_protocol.csr_encoding import normalise_csr_der
+from device_protocol.der import read
 from station.files import FileExists
 from station.pki import ca
-from station.pki.csr_der import normalise_csr_der, pem_or_der_to_der, read_tlv
+from station.pki.csr_der import pem_or_der_to_der
 from station.pki.errors import CaMismatch, KeyFileError, PkiError, WrongPassphrase
 from station.pki.keys import KeySpec, generate_private_key, load_private_key, save_private_key
 from station.pki.weak_keys import rsa_weaknesses
@@ -122,8 +124,8 @@ def test_csr_der_normalisation_leaves_other_csrs_alone() -> None:
         pem = x509.load_der_x509_csr(der).public_bytes(serialization.Encoding.PEM)
         assert pem_or_der_to_der(pem) == der
     assert normalise_csr_der(b"\x30\x03abc") == (b"\x30\x03abc", False)
-    tag, start, end = read_tlv(b"\x30\x81\x80" + bytes(128), 0)
-    assert (tag, start, end) == (0x30, 3, 131)
+    element = read(b"\x30\x81\x80" + bytes(128), 0)
+    assert (element.tag, element.body, element.end) == (0x30, 3, 131)
 
 
 def test_rsa_weak_key_checks() -> None:

@@ -10,6 +10,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from device_protocol.der import encode_length
 from station.pki.errors import PolicyRejection
 from station.pki.keys import spki_sha256
 from station.pki.policy import CsrPolicy, check_csr
@@ -31,14 +32,7 @@ def with_null_params(der: bytes) -> bytes:
     assert der.count(plain) == 1
     csr = x509.load_der_x509_csr(der)
     body = csr.tbs_certrequest_bytes + with_null + der[der.index(plain) + len(plain) :]
-    return b"\x30" + _der_len(len(body)) + body
-
-
-def _der_len(n: int) -> bytes:
-    if n < 0x80:
-        return bytes([n])
-    octets = n.to_bytes((n.bit_length() + 7) // 8, "big")
-    return bytes([0x80 | len(octets)]) + octets
+    return b"\x30" + encode_length(len(body)) + body
 
 
 def tampered() -> bytes:

@@ -181,13 +181,13 @@ def test_run_qa_for_the_tui_and_the_minimum_remaining_validity(
 ) -> None:
     config = load_config(StationHome(home))
     context = QaContext.from_config(config, station.audit, operator="qa-2")
-    with Link(provisioned.url, timeout=0.5) as link:
+    with Link.open_url(provisioned.url, timeout=0.5) as link:
         report = run_qa(link, context)
     assert report.passed, report.checks
     assert report.board_uid == provisioned.identity.uid
     strict = QaContext.from_config(config, station.audit)
     strict = QaContext(**{**strict.__dict__, "min_remaining_days": 7301})
-    with Link(provisioned.url, timeout=0.5) as link:
+    with Link.open_url(provisioned.url, timeout=0.5) as link:
         report = run_qa(link, strict)
     assert report.failed == ["validity"]
     validity = next(c for c in report.checks if c.name == "validity")

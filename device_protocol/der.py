@@ -1,8 +1,9 @@
-"""A strict DER reader: just enough ASN.1 to check a CMS signature. Pure.
+"""A strict DER reader and the length encoding: just enough ASN.1 to fix up a board's CSR
+(:mod:`device_protocol.csr_encoding`) and for a station to check a CMS signature. Pure.
 
-Strict on purpose: definite, minimal lengths only, no trailing bytes, low tag numbers only, so
-that any changed byte of a signature file either fails to parse or changes a value that is then
-checked. (`cryptography` writes CMS but cannot verify it.)
+Strict on purpose: definite, minimal lengths only, low tag numbers only, elements within their
+container, so that any changed byte of a signature file either fails to parse or changes a value
+that is then checked, and hostile DER from a board cannot make a reader run past its input.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def read(data: bytes, pos: int = 0, end: int | None = None) -> Tlv:
             raise DerError("non-minimal length is not DER")
         body += n
     if body + length > end:
-        raise DerError("element runs past its container")
+        raise DerError("element runs past the end of its container")
     return Tlv(data, tag, pos, body, body + length)
 
 
@@ -86,6 +87,14 @@ def read_all(data: bytes) -> Tlv:
     if tlv.end != len(data):
         raise DerError(f"{len(data) - tlv.end} bytes after the end")
     return tlv
+
+
+def encode_length(length: int) -> bytes:
+    """DER (minimal) length octets for ``length``."""
+    if length < 0x80:
+        return bytes([length])
+    octets = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(octets)]) + octets
 
 
 def integer(tlv: Tlv) -> int:

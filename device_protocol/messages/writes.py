@@ -1,0 +1,82 @@
+"""PUT_CERT and LOCK: what the station writes to the board (a certificate chain, committed
+atomically on its last chunk) and the lock that ends re-keying."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar, Self
+
+from device_protocol.messages.envelope import MAX_OBJECT, Request, Response
+from device_protocol.messages.fields import b64, base64_field, integer, one_of, sha256_field
+from device_protocol.messages.identity import BoardState
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """PUT_CERT's answer: the next offset expected, and whether the object is committed."""
+
+    next: int
+    done: bool = False
+
+    def to_fields(self) -> dict[str, str]:
+        out = {"next": str(self.next)}
+        if self.done:
+            out["done"] = "1"
+        return out
+
+    @classmethod
+    def from_fields(cls, f: Mapping[str, str]) -> Self:
+        return cls(integer(f, "next", 0, MAX_OBJECT), f.get("done") == "1")
+
+
+@dataclass(frozen=True)
+class StateInfo:
+    state: BoardState
+
+    def to_fields(self) -> dict[str, str]:
+        return {"state": self.state.value}
+
+    @classmethod
+    def from_fields(cls, f: Mapping[str, str]) -> Self:
+        return cls(BoardState(one_of(f, "state", BoardState)))
+
+
+@dataclass(frozen=True)
+class PutCertBegin(Request[Accepted]):
+    """PUT_CERT with ``total`` and ``sha``: starts a transfer (discarding any unfinished one)."""
+
+    NAME: ClassVar[str] = "PUT_CERT"
+    RESPONSE: ClassVar[type[Response]] = Accepted
+    total: int = 0
+    sha256: bytes = b""
+
+    def to_fields(self) -> dict[str, str]:
+        return {"total": str(self.total), "sha": self.sha256.hex()}
+
+    @classmethod
+    def from_fields(cls, f: Mapping[str, str]) -> Self:
+        return cls(integer(f, "total", 1, MAX_OBJECT), sha256_field(f))
+
+
+@dataclass(frozen=True)
+class PutCertChunk(Request[Accepted]):
+    """PUT_CERT with ``off`` and ``data``: the board commits atomically on the final chunk."""
+
+    NAME: ClassVar[str] = "PUT_CERT"
+    RESPONSE: ClassVar[type[Response]] = Accepted
+    off: int = 0
+    data: bytes = b""
+
+    def to_fields(self) -> dict[str, str]:
+        return {"off": str(self.off), "data": b64(self.data)}
+
+    @classmethod
+    def from_fields(cls, f: Mapping[str, str]) -> Self:
+        return cls(integer(f, "off", 0, MAX_OBJECT), base64_field(f, "data"))
+
+
+@dataclass(frozen=True)
+class Lock(Request[StateInfo]):
+    NAME: ClassVar[str] = "LOCK"
+    RESPONSE: ClassVar[type[Response]] = StateInfo

@@ -1,0 +1,80 @@
+"""The transports under the Link, in process: a POSIX descriptor (one end of a socket pair) and
+pyserial's ``loop://``. Pure: no ptys, no processes."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+
+import pytest
+
+from device_protocol.errors import Disconnected
+from device_protocol.posix_port import DescriptorTransport
+from device_protocol.serial_port import SerialTransport, open_serial
+from device_protocol.transport import Transport
+
+
+@pytest.fixture
+def pair() -> Iterator[tuple[DescriptorTransport, socket.socket]]:
+    station, board = socket.socketpair()
+    station.setblocking(False)
+    line = DescriptorTransport(
+        station.fileno(), url="fd://test", write_timeout=1.0, release=station.close
+    )
+    yield line, board
+    line.close()
+    board.close()
+
+
+def test_a_descriptor_moves_bytes_both_ways(
+    pair: tuple[DescriptorTransport, socket.socket],
+) -> None:
+    line, board = pair
+    assert line.read() == b""  # nothing arrived within one poll
+    line.write(b"~P1 1 HELLO v=1*00000000\n")
+    assert board.recv(100) == b"~P1 1 HELLO v=1*00000000\n"
+    board.sendall(b"console text\n")
+    assert line.read() == b"console text\n"
+
+
+def test_a_descriptor_whose_far_end_left_is_disconnected(
+    pair: tuple[DescriptorTransport, socket.socket],
+) -> None:
+    line, board = pair
+    board.close()
+    with pytest.raises(Disconnected) as gone:
+        line.read()
+    assert gone.value.reason == "the port returned no data"
+    assert "fd://test: the board disconnected (the port returned no data)" in str(gone.value)
+    with pytest.raises(Disconnected, match="the port is closed"):
+        line.write(b"x")
+    line.close()  # twice is harmless
+
+
+def test_a_descriptor_is_closed_by_default_when_released() -> None:
+    station, board = socket.socketpair()
+    fd = os.dup(station.fileno())
+    station.close()
+    DescriptorTransport(fd, url="fd://dup", write_timeout=1.0).close()
+    with pytest.raises(OSError):
+        os.fstat(fd)
+    board.close()
+
+
+def test_pyserial_urls_other_than_ttys_go_through_pyserial() -> None:
+    line: Transport = open_serial("loop://", baudrate=115200, write_timeout=1.0)
+    assert isinstance(line, SerialTransport)
+    assert line.url == "loop://"
+    line.write(b"echo\n")
+    assert line.read() == b"echo\n"
+    line.close()
+    with pytest.raises(Disconnected, match="the port is closed"):
+        line.read()
+
+
+def test_a_port_that_cannot_be_opened_says_what_to_check() -> None:
+    with pytest.raises(Disconnected) as failed:
+        open_serial("/nonexistent/ttyUSB9", baudrate=115200, write_timeout=1.0)
+    assert str(failed.value).startswith("/nonexistent/ttyUSB9: cannot open the port (")
+    assert "check the cable and that no other program is using it" in str(failed.value)
