@@ -46,7 +46,6 @@ def memory_station(tmp_path: Path, hierarchy: Hierarchy) -> Iterator[StationCont
             station_id="line-7",
             signer=DeviceSigner(hierarchy.intermediate, hierarchy.key, profile),
             policy=CsrPolicy(),
-            profile=profile,
             audit=audit,
             request_timeout=0.5,
             retries=2,
