@@ -111,7 +111,8 @@ ARM_FLAGS   := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections 
                -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -I$(AGENT_DIR)/qemu -I$(MBEDTLS_TREE)/include
 ARM_CFLAGS  := -std=c99 -Wall -Wextra -Werror $(ARM_FLAGS)
 ARM_LDFLAGS := -nostartfiles --specs=nano.specs -T $(AGENT_DIR)/qemu/mps2.ld -Wl,--gc-sections \
-               -Wl,--wrap=crypto_keygen,--wrap=crypto_csr,--wrap=crypto_sign
+               -Wl,--wrap=crypto_keygen,--wrap=crypto_csr,--wrap=crypto_sign \
+               -Wl,-Map=$(QEMU_OUT)/station-agent.map
 
 arm-deps:
 	@missing=""; for p in $(ARM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
