@@ -90,7 +90,7 @@ $(AGENT_BIN): $(AGENT_SRC) $(AGENT_HDR) | mbedtls
 # `make agent-qemu-run AGENT_STATE=DIR` runs it with its UART on a pty (QEMU prints the path) and
 # its storage in DIR (a new DIR is a blank board). See device_protocol/agent/README.md.
 ARM_PKGS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dpkg-dev
-QEMU_SRC    := $(addprefix $(AGENT_DIR)/qemu/,startup_mps2.c hal_mps2.c semihost.c measure.c main_mps2.c)
+QEMU_SRC    := $(addprefix $(AGENT_DIR)/qemu/,startup_mps2.c hal_mps2.c semihost.c key_ops.c main_mps2.c)
 QEMU_HDR    := $(wildcard $(AGENT_DIR)/qemu/*.h) $(AGENT_HDR) $(AGENT_DIR)/qemu/mps2.ld
 QEMU_OUT    := build/qemu
 QEMU_ELF    := $(QEMU_OUT)/station-agent.elf

@@ -21,7 +21,7 @@ _OP_ROW = re.compile(
     r"^\| (keygen|csr|sign) \| (ec-p256|ec-p384|rsa-2048) \| [^|]+ \| (\d+) \| \d+ \| (\d+) \|",
     re.MULTILINE,
 )
-_FIGURE = re.compile(r"^(\w+) (\S+) ms=\d+ heap=(\d+) blocks=\d+ stack=(\d+)$", re.MULTILINE)
+_FIGURE = re.compile(r"^(\w+) (\S+) ms=\d+ heap=(\d+) blocks=\d+ stack=(\d+) ", re.MULTILINE)
 
 
 def drifted(documented: dict[str, int], measured: dict[str, int]) -> list[str]:

@@ -13,11 +13,15 @@
 void board_init(void);
 /* The next received byte, or -1 when none is waiting (never blocks). */
 int board_uart_getc(void);
-/* Bytes of the stack ever used since reset (the painted words that were overwritten). */
+/* Bytes of the agent's stack ever used since the last repaint (painted words overwritten). */
 size_t board_stack_high_water(void);
+/* The same for the interrupt handlers' stack, since reset. */
+size_t board_isr_stack_high_water(void);
 /* Paint the unused part of the stack again, so that the next high-water mark is one
  * operation's. */
 void board_stack_repaint(void);
+/* From SysTick, every millisecond: the running key operation's keep-alive tick, if any. */
+void board_keepalive_poll(void);
 /* Bytes of the stack reserved by the linker script. */
 size_t board_stack_size(void);
 

@@ -1,5 +1,6 @@
-/* hal.h on QEMU's mps2-an386: UART0 (CMSDK APB UART) as the line, SysTick as the clock, and,
- * through semihosting, host files as flash and the host's /dev/urandom as entropy.
+/* hal.h on QEMU's mps2-an386: UART0 (CMSDK APB UART) as the line, TIMER0 as the clock (SysTick
+ * for the keep-alive poll), and, through semihosting, host files as flash and the host's
+ * /dev/urandom as entropy.
  *
  * EMULATOR ONLY: the entropy source and the storage exist because QEMU provides them. A
  * product MUST seed from its TRNG and keep its slots in its own flash (see the agent README). */
@@ -21,11 +22,20 @@
 #define SYST_RVR (*(volatile uint32_t *)0xE000E014u)
 #define SYST_CVR (*(volatile uint32_t *)0xE000E018u)
 
+/* CMSDK APB timer 0: a 32-bit down-counter at the 25 MHz peripheral clock. QEMU computes its
+ * value from the virtual clock when read, so it keeps time when a loaded host delays SysTick's
+ * interrupts (QEMU then drops ticks: a tick count would run slow). */
+#define TIMER0 0x40000000u
+#define TIMER_CTRL (*(volatile uint32_t *)(TIMER0 + 0x00))
+#define TIMER_VALUE (*(volatile uint32_t *)(TIMER0 + 0x04))
+#define TIMER_RELOAD (*(volatile uint32_t *)(TIMER0 + 0x08))
+
 #define HOST_ENOENT 2
 
-extern uint32_t __stack_bottom, __stack_top;
+extern uint32_t __stack_bottom, __stack_top, __isr_stack_bottom, __isr_stack_top;
 
-static volatile uint32_t ticks;
+static uint64_t timer_cycles; /* TIMER0 cycles since board_init, widened past its wrap */
+static uint32_t timer_last;
 static long entropy_handle = -1;
 static char uid[13];
 
@@ -33,7 +43,11 @@ static const char *const SLOT_FILES[] = {"key.der", "chain.pem", "locked"};
 static const char *const SLOT_TEMPS[] = {"key.der.tmp", "chain.pem.tmp", "locked.tmp"};
 
 void systick_handler(void);
-void systick_handler(void) { ticks++; }
+void systick_handler(void)
+{
+    (void)hal_millis(); /* at least once per TIMER0 wrap (171 s) */
+    board_keepalive_poll();
+}
 
 static long read_file(const char *name, uint8_t *buf, size_t cap)
 {
@@ -69,6 +83,9 @@ void board_init(void)
 {
     UART_BAUDDIV = BOARD_CPU_HZ / 115200u;
     UART_CTRL = 3u; /* TX and RX enabled, no interrupts: the main loop polls */
+    TIMER_RELOAD = 0xFFFFFFFFu;
+    TIMER_VALUE = 0xFFFFFFFFu;
+    TIMER_CTRL = 1u; /* enabled, no interrupt */
     SYST_RVR = BOARD_CPU_HZ / 1000u - 1u;
     SYST_CVR = 0;
     SYST_CSR = 7u; /* processor clock, interrupt, enabled */
@@ -79,12 +96,15 @@ int board_uart_getc(void) { return UART_STATE & UART_RX_FULL ? (int)(UART_DATA &
 
 size_t board_stack_size(void) { return (size_t)((char *)&__stack_top - (char *)&__stack_bottom); }
 
-size_t board_stack_high_water(void)
+static size_t high_water(const uint32_t *bottom, const uint32_t *top)
 {
-    const uint32_t *p = &__stack_bottom;
-    while (p < &__stack_top && *p == BOARD_STACK_PAINT) p++;
-    return (size_t)((const char *)&__stack_top - (const char *)p);
+    while (bottom < top && *bottom == BOARD_STACK_PAINT) bottom++;
+    return (size_t)((const char *)top - (const char *)bottom);
 }
+
+size_t board_stack_high_water(void) { return high_water(&__stack_bottom, &__stack_top); }
+
+size_t board_isr_stack_high_water(void) { return high_water(&__isr_stack_bottom, &__isr_stack_top); }
 
 void board_stack_repaint(void)
 {
@@ -103,7 +123,19 @@ void hal_uart_write(const uint8_t *data, size_t n)
     }
 }
 
-uint32_t hal_millis(void) { return ticks; }
+uint32_t hal_millis(void)
+{
+    uint32_t primask, now;
+    uint64_t cycles;
+    /* with interrupts off: SysTick calls it too */
+    __asm__ volatile("mrs %0, primask\n\tcpsid i" : "=r"(primask)::"memory");
+    now = ~TIMER_VALUE; /* counts up */
+    timer_cycles += (uint32_t)(now - timer_last);
+    timer_last = now;
+    cycles = timer_cycles;
+    __asm__ volatile("msr primask, %0" ::"r"(primask) : "memory");
+    return (uint32_t)(cycles / (BOARD_CPU_HZ / 1000u));
+}
 
 long hal_store_read(hal_slot_t slot, uint8_t *buf, size_t cap) { return read_file(SLOT_FILES[slot], buf, cap); }
 
