@@ -10,7 +10,8 @@ PKGS   := station device_protocol fixtures
 LOCK         := requirements/dev.lock
 RUNTIME_LOCK := requirements/runtime.lock
 
-.PHONY: demo test test-fast lint venv lock system-deps clean agent mbedtls
+.PHONY: demo test test-fast lint venv lock system-deps clean agent mbedtls agent-qemu \
+        agent-qemu-run arm-deps
 
 venv: $(STAMP)
 
@@ -62,7 +63,7 @@ lint: venv
 	$(BIN)/mypy $(addprefix -p ,$(PKGS))
 	$(BIN)/lint-imports
 
-test: venv system-deps lint agent
+test: venv system-deps lint agent agent-qemu
 	$(BIN)/python -m pytest -q
 
 # The pure tests only (no processes, ptys or Textual pilot; tests/tiers.py decides): under a minute.
@@ -85,6 +86,80 @@ mbedtls:
 $(AGENT_BIN): $(AGENT_SRC) $(AGENT_HDR) | mbedtls
 	@mkdir -p $(dir $@)
 	$(AGENT_CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRC) -lmbedx509 -lmbedtls -lmbedcrypto
+
+# The same agent on an emulated Cortex-M4 (QEMU mps2-an386): arm-none-eabi-gcc with newlib-nano,
+# no OS, mbedTLS built from Debian's own source package (the host's 2.28) with our configuration.
+# `make agent-qemu-run AGENT_STATE=DIR` runs it with its UART on a pty (QEMU prints the path) and
+# its storage in DIR (a new DIR is a blank board). See device_protocol/agent/README.md.
+ARM_PKGS    := gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm dpkg-dev
+QEMU_SRC    := $(addprefix $(AGENT_DIR)/qemu/,startup_mps2.c hal_mps2.c semihost.c key_ops.c main_mps2.c)
+QEMU_HDR    := $(wildcard $(AGENT_DIR)/qemu/*.h) $(AGENT_HDR) $(AGENT_DIR)/qemu/mps2.ld
+QEMU_OUT    := build/qemu
+QEMU_ELF    := $(QEMU_OUT)/station-agent.elf
+QEMU        := qemu-system-arm -M mps2-an386 -display none -monitor none -serial pty \
+               -semihosting-config enable=on,target=native
+# mbedTLS's source, the version of the host's libmbedtls-dev, through a private source list
+# (the machine's apt configuration is left alone), cached under build/.
+MBEDTLS_DIR  := build/mbedtls-source
+MBEDTLS_TREE := $(MBEDTLS_DIR)/tree
+MBEDTLS_LIB  := $(QEMU_OUT)/libmbedcrypto.a
+APT_PRIVATE  := -o Dir::Etc::SourceList=$(CURDIR)/$(MBEDTLS_DIR)/sources.list \
+                -o Dir::Etc::SourceParts=/dev/null -o Dir::State::Lists=$(CURDIR)/$(MBEDTLS_DIR)/lists \
+                -o Dir::Cache=$(CURDIR)/$(MBEDTLS_DIR)/cache -o Dir::State::Status=/dev/null \
+                -o Debug::NoLocking=1 -o APT::Sandbox::User=root
+
+ARM_CC      := arm-none-eabi-gcc
+ARM_FLAGS   := -mcpu=cortex-m4 -mthumb -mfloat-abi=soft -Os -ffunction-sections -fdata-sections \
+               -DMBEDTLS_CONFIG_FILE='"mbedtls_config.h"' -I$(AGENT_DIR)/qemu -I$(MBEDTLS_TREE)/include
+ARM_CFLAGS  := -std=c99 -Wall -Wextra -Werror $(ARM_FLAGS)
+ARM_LDFLAGS := -nostartfiles --specs=nano.specs -T $(AGENT_DIR)/qemu/mps2.ld -Wl,--gc-sections \
+               -Wl,--wrap=crypto_keygen,--wrap=crypto_csr,--wrap=crypto_sign \
+               -Wl,-Map=$(QEMU_OUT)/station-agent.map
+
+arm-deps:
+	@missing=""; for p in $(ARM_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing$$missing"; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; fi
+
+$(MBEDTLS_TREE)/.unpacked: | mbedtls arm-deps
+	@mkdir -p $(MBEDTLS_DIR)/lists/partial $(MBEDTLS_DIR)/cache/archives/partial
+	@. /etc/os-release; for suite in $$VERSION_CODENAME $$VERSION_CODENAME-updates; do \
+	  echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $$suite main"; \
+	done > $(MBEDTLS_DIR)/sources.list; \
+	echo "deb-src [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security $$VERSION_CODENAME-security main" >> $(MBEDTLS_DIR)/sources.list
+	apt-get -qq $(APT_PRIVATE) update
+	cd $(MBEDTLS_DIR) && apt-get -qq $(APT_PRIVATE) source --download-only \
+	  mbedtls=$$(dpkg-query -W -f='$${source:Version}' libmbedtls-dev)
+	rm -rf $(MBEDTLS_TREE)
+	@# apt checked the files against the signed Release's hashes; dpkg-source's own gpgv
+	@# check of the uploader's signature needs debian-keyring, so it only warns
+	dpkg-source -q -x $(MBEDTLS_DIR)/mbedtls_*.dsc $(MBEDTLS_TREE)
+	@touch $@
+
+$(QEMU_OUT)/mbedtls/%.o: $(MBEDTLS_TREE)/.unpacked $(AGENT_DIR)/qemu/mbedtls_config.h
+	@mkdir -p $(dir $@)
+	@$(ARM_CC) -std=c99 $(ARM_FLAGS) -c -o $@ $(MBEDTLS_TREE)/library/$*.c
+
+MBEDTLS_OBJ := $(addprefix $(QEMU_OUT)/mbedtls/,aes.o asn1parse.o asn1write.o bignum.o ctr_drbg.o \
+               ecdsa.o ecp.o ecp_curves.o entropy.o md.o memory_buffer_alloc.o oid.o pk.o pk_wrap.o \
+               pkparse.o pkwrite.o platform.o platform_util.o rsa.o rsa_internal.o sha256.o \
+               x509_create.o x509write_csr.o constant_time.o)
+
+$(MBEDTLS_LIB): $(MBEDTLS_OBJ)
+	@rm -f $@
+	arm-none-eabi-ar rcs $@ $^
+
+agent-qemu: $(QEMU_ELF)
+
+$(QEMU_ELF): $(filter-out %/hal_posix.c %/main_posix.c,$(AGENT_SRC)) $(QEMU_SRC) $(QEMU_HDR) $(MBEDTLS_LIB)
+	$(ARM_CC) $(ARM_CFLAGS) $(ARM_LDFLAGS) -o $@ \
+	  $(filter %.c,$^) $(MBEDTLS_LIB)
+	arm-none-eabi-size $@
+
+agent-qemu-run: $(QEMU_ELF)
+	@test -n "$(AGENT_STATE)" || { echo "usage: make agent-qemu-run AGENT_STATE=DIR (the board's storage)"; exit 2; }
+	mkdir -p $(AGENT_STATE)
+	cd $(AGENT_STATE) && exec $(QEMU) -kernel $(CURDIR)/$(QEMU_ELF)
 
 clean:
 	rm -rf build $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .import_linter_cache

@@ -37,6 +37,8 @@ COMPONENT_FIXTURES = frozenset(
         "template_home",  # `station init` as a process
         "agent_binary",  # `make agent`
         "start_agent",  # the C agent as a process on a pty
+        "qemu_elf",  # `make agent-qemu`
+        "start_qemu",  # the C agent on an emulated Cortex-M, QEMU as a process
         "softhsm",  # softhsm2-util processes and a token
         "snap_compare",  # the app under a pilot
         "moto_server",  # the local AWS endpoint (tests/aws)

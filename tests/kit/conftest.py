@@ -12,7 +12,9 @@ import pytest
 
 from tests.engine.conftest import home, station, template_home
 
-__all__ = ["home", "station", "template_home"]
+from .qemu import qemu_elf, start_qemu
+
+__all__ = ["home", "qemu_elf", "start_qemu", "station", "template_home"]
 
 ROOT = Path(__file__).resolve().parents[2]
 AGENT = ROOT / "build" / "agent" / "station-agent"

@@ -1,0 +1,81 @@
+"""The C agent on an emulated Cortex-M4 (QEMU mps2-an386), built by `make agent-qemu`: a board
+whose UART is a pty and whose storage is a folder, started and stopped like a real one."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ELF = ROOT / "build" / "qemu" / "station-agent.elf"
+_PTY = re.compile(r"char device redirected to (/dev/pts/\d+)")
+
+
+def qemu_command(elf: Path) -> list[str]:
+    """The command `make agent-qemu-run` runs (from the Makefile, so that both stay one)."""
+    done = subprocess.run(
+        ["make", "-s", "-C", str(ROOT), "-n", "agent-qemu-run", "AGENT_STATE=STATE"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("cd STATE && exec "))
+    words = line.removeprefix("cd STATE && exec ").split()
+    return [w for w in words if w != "-kernel" and not w.endswith(".elf")] + ["-kernel", str(elf)]
+
+
+@dataclass
+class Board:
+    """A running QEMU: its pty and its storage folder."""
+
+    process: subprocess.Popen[str]
+    url: str
+    state: Path
+
+    def stop(self) -> int:
+        """SIGTERM (the board's power off), then QEMU's exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def qemu_elf() -> Path:
+    """`make agent-qemu` (installs the toolchain, QEMU and mbedTLS's source when missing)."""
+    done = subprocess.run(
+        ["make", "-C", str(ROOT), "agent-qemu"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return ELF
+
+
+@pytest.fixture
+def start_qemu(qemu_elf: Path, tmp_path: Path) -> Iterator[Callable[..., Board]]:
+    """Start a board by name; the same name again (after stop) is the same board."""
+    started: list[Board] = []
+    command = qemu_command(qemu_elf)
+
+    def start(name: str = "board") -> Board:
+        state = tmp_path / f"qemu-{name}"
+        state.mkdir(exist_ok=True)
+        with (tmp_path / f"qemu-{name}.log").open("a") as log:
+            process = subprocess.Popen(
+                command, cwd=state, stdout=subprocess.PIPE, stderr=log, text=True
+            )
+        assert process.stdout is not None
+        line = process.stdout.readline()  # QEMU prints the pty's path on stdout
+        found = _PTY.search(line)
+        assert found, f"QEMU did not print its pty: {line!r}"
+        board = Board(process, found.group(1), state)
+        started.append(board)
+        return board
+
+    yield start
+    for board in started:
+        board.stop()
