@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from tests.engine.conftest import home, station, template_home
 
 from .qemu import qemu_elf, start_qemu
+from .running import Agent
 
 __all__ = ["home", "qemu_elf", "start_qemu", "station", "template_home"]
 
@@ -28,19 +27,6 @@ def agent_binary() -> Path:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return AGENT
-
-
-@dataclass
-class Agent:
-    process: subprocess.Popen[str]
-    url: str
-    state: Path
-
-    def stop(self) -> int:
-        """SIGTERM, then its exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=10)
 
 
 @pytest.fixture

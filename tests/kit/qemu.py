@@ -4,13 +4,13 @@ whose UART is a pty and whose storage is a folder, started and stopped like a re
 from __future__ import annotations
 
 import re
-import signal
 import subprocess
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from .running import Agent
 
 ROOT = Path(__file__).resolve().parents[2]
 ELF = ROOT / "build" / "qemu" / "station-agent.elf"
@@ -30,21 +30,6 @@ def qemu_command(elf: Path) -> list[str]:
     return [w for w in words if w != "-kernel" and not w.endswith(".elf")] + ["-kernel", str(elf)]
 
 
-@dataclass
-class Board:
-    """A running QEMU: its pty and its storage folder."""
-
-    process: subprocess.Popen[str]
-    url: str
-    state: Path
-
-    def stop(self) -> int:
-        """SIGTERM (the board's power off), then QEMU's exit code."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=10)
-
-
 @pytest.fixture(scope="session")
 def qemu_elf() -> Path:
     """`make agent-qemu` (installs the toolchain, QEMU and mbedTLS's source when missing)."""
@@ -56,12 +41,12 @@ def qemu_elf() -> Path:
 
 
 @pytest.fixture
-def start_qemu(qemu_elf: Path, tmp_path: Path) -> Iterator[Callable[..., Board]]:
+def start_qemu(qemu_elf: Path, tmp_path: Path) -> Iterator[Callable[..., Agent]]:
     """Start a board by name; the same name again (after stop) is the same board."""
-    started: list[Board] = []
+    started: list[Agent] = []
     command = qemu_command(qemu_elf)
 
-    def start(name: str = "board") -> Board:
+    def start(name: str = "board") -> Agent:
         state = tmp_path / f"qemu-{name}"
         state.mkdir(exist_ok=True)
         with (tmp_path / f"qemu-{name}.log").open("a") as log:
@@ -72,7 +57,7 @@ def start_qemu(qemu_elf: Path, tmp_path: Path) -> Iterator[Callable[..., Board]]
         line = process.stdout.readline()  # QEMU prints the pty's path on stdout
         found = _PTY.search(line)
         assert found, f"QEMU did not print its pty: {line!r}"
-        board = Board(process, found.group(1), state)
+        board = Agent(process, found.group(1), state)
         started.append(board)
         return board
 

@@ -22,7 +22,8 @@ from station.engine.station import StationContext
 from tests.engine.conftest import ENV
 from tests.verifiers import openssl_verify, pkilint
 
-from .conftest import ROOT, Agent
+from .conftest import ROOT
+from .running import Agent
 
 StartAgent = Callable[..., Agent]
 SOURCES = sorted((ROOT / "device_protocol" / "agent").glob("*.c"))

@@ -14,10 +14,11 @@ from device_protocol import Link
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.station import StationContext
 
-from .qemu import ROOT, Board
+from .qemu import ROOT
+from .running import Agent
 from .test_agent import openssl_and_pkilint, station_cli
 
-StartQemu = Callable[..., Board]
+StartQemu = Callable[..., Agent]
 AGENT = ROOT / "device_protocol" / "agent"
 MBEDTLS = ROOT / "build" / "mbedtls-source" / "tree"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from device_protocol import Link
 
-from .qemu import ROOT, Board
+from .qemu import ROOT
+from .running import Agent
 
 README = ROOT / "device_protocol" / "agent" / "README.md"
 TOLERANCE = 0.05
@@ -43,7 +44,7 @@ def test_flash_and_ram_in_the_readme_match_the_build(qemu_elf: Path) -> None:
     assert not drifted(documented, {"flash": text + data, "RAM": data + bss})
 
 
-def test_heap_and_stack_in_the_readme_match_the_board(start_qemu: Callable[..., Board]) -> None:
+def test_heap_and_stack_in_the_readme_match_the_board(start_qemu: Callable[..., Agent]) -> None:
     board = start_qemu("figures")
     with Link(board.url) as link:
         link.hello()
