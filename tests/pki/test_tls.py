@@ -177,9 +177,8 @@ def test_tls12_client_auth_handshake(
     assert (version, negotiated) == ("TLSv1.2", cipher)
 
 
-def test_certificate_from_another_ca_is_refused(
-    hierarchy: Hierarchy, server_files: dict[str, Path], tmp_path: Path
-) -> None:
+def foreign_identity(tmp_path: Path) -> tuple[Path, Path]:
+    """A device certificate (chain and key files) from a hierarchy the server does not trust."""
     other = build_hierarchy(
         tmp_path / "other",
         ec.generate_private_key(ec.SECP384R1()),
@@ -188,9 +187,15 @@ def test_certificate_from_another_ca_is_refused(
     signer = DeviceSigner(other.intermediate, other.key, DeviceProfile(validity_days=365))
     key = ec.generate_private_key(ec.SECP256R1())
     issued = signer.sign(accept(make_csr(key)))
-    cert, key_path = write_identity(
+    return write_identity(
         tmp_path, "foreign", key, [issued.pem.encode(), signer.issuer_pem.encode()]
     )
+
+
+def test_certificate_from_another_ca_is_refused(
+    hierarchy: Hierarchy, server_files: dict[str, Path], tmp_path: Path
+) -> None:
+    cert, key_path = foreign_identity(tmp_path)
     _, _, error = handshake(server_files, "ec", hierarchy.root_pem, cert, key_path)
     assert isinstance(error, ssl.SSLError)
     assert "certificate verify failed" in str(error)
@@ -287,17 +292,7 @@ def test_tls13_client_auth_handshake(
 def test_tls13_certificate_from_another_ca_is_refused(
     hierarchy: Hierarchy, server_files: dict[str, Path], tmp_path: Path
 ) -> None:
-    other = build_hierarchy(
-        tmp_path / "other",
-        ec.generate_private_key(ec.SECP384R1()),
-        ec.generate_private_key(ec.SECP256R1()),
-    )
-    signer = DeviceSigner(other.intermediate, other.key, DeviceProfile(validity_days=365))
-    key = ec.generate_private_key(ec.SECP256R1())
-    issued = signer.sign(accept(make_csr(key)))
-    cert, key_path = write_identity(
-        tmp_path, "foreign", key, [issued.pem.encode(), signer.issuer_pem.encode()]
-    )
+    cert, key_path = foreign_identity(tmp_path)
     _, _, error = tls13_handshake(
         server_files, "ec", hierarchy.root_pem, cert, key_path, AWS_IOT_TLS13_SUITES[0]
     )
