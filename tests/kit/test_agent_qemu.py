@@ -68,7 +68,7 @@ def test_provisions_ec_p256_and_passes_qa_after_a_restart(
     assert board.stop() == 0
 
     again = start_qemu("p256")
-    with Link(again.url) as link:
+    with Link.open_url(again.url) as link:
         info = link.hello()
         assert (info.state.value, info.key_type, info.uid) == ("locked", "ec-p256", record["board"])
         assert link.get_cert() == chain

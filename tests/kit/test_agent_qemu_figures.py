@@ -46,7 +46,7 @@ def test_flash_and_ram_in_the_readme_match_the_build(qemu_elf: Path) -> None:
 
 def test_heap_and_stack_in_the_readme_match_the_board(start_qemu: Callable[..., Agent]) -> None:
     board = start_qemu("figures")
-    with Link(board.url) as link:
+    with Link.open_url(board.url) as link:
         link.hello()
         for key_type in ("ec-p256", "ec-p384", "rsa-2048"):
             link.keygen(key_type)

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,13 @@ ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 PACKAGES = ("station", "device_protocol", "fixtures")
 CONTRACTS = 3
-LAYERS = "Layers: cli > commands > tui > line > engine | qa | aws > config > pki | audit"
+LAYERS = next(
+    contract["name"]
+    for contract in tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"][
+        "contracts"
+    ]
+    if contract["id"] == "layers"
+)
 
 # Lines appended to modules of the copy (new modules are made), the contract then broken, and
 # the import lint-imports must name.
