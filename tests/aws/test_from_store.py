@@ -6,6 +6,7 @@ CA) and its CRL, not only against what moto accepts."""
 from __future__ import annotations
 
 import json
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -17,9 +18,12 @@ import pytest
 from cryptography import x509
 
 from station.audit import AuditDB, EventContext
+from station.aws.journal import read_journal
 from station.config import load_config
 from station.engine.compose import device_signer, station_context
 from station.engine.station import StationContext
+from station.factory.aws_source import StoreSource
+from station.factory.store import Store
 from station.home import StationHome
 from station.pki.keys import KeySecrets, load_ca_key
 from station.pki.signer import utc_now
@@ -27,7 +31,7 @@ from tests.engine.conftest import CA_PASS, ENV
 from tests.factory.conftest import pg_server, store_url  # noqa: F401 (fixtures)
 from tests.factory.test_cli import with_factory
 
-from .conftest import run_aws
+from .conftest import run_aws, station_cmd
 from .endpoint import Proxy
 from .seed import provisioned, record
 from .test_sync import POLICY, create_policy, crl_serials
@@ -221,3 +225,48 @@ def test_fail_a_station_whose_ca_is_not_registered_is_named_and_the_others_go_on
         ("line-7", s) for s in ours
     )
     assert aws_steps(store_url, "AWS_FAILED", "register-certificate") == [("line-8", theirs[0])]
+
+
+def test_ok_sync_from_store_killed_midway_and_rerun_registers_nothing_twice(
+    station: StationContext,
+    station_b: StationContext,
+    home: Path,
+    fleet: dict[str, list[str]],
+    store_url: str,  # noqa: F811 (the fixture)
+    aws: dict[str, str],
+    endpoint: Proxy,
+    iot: Any,
+    started: dict[str, str],
+) -> None:
+    # The 3rd registration reaches AWS and its answer is held back: the cloud has the
+    # certificate, the store only its AWS_PENDING, when the run is killed.
+    endpoint.faults.hold_operation, endpoint.faults.hold_nth = "RegisterCertificate", 3
+    process = subprocess.Popen(
+        station_cmd(home, aws, "sync", "--from-store", "--workers", "1"), env=started,
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert endpoint.faults.held.wait(120), "the 3rd registration never came"
+        process.send_signal(signal.SIGKILL)
+        assert process.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if process.poll() is None:
+            process.kill()
+        endpoint.faults.release.set()
+
+    with Store.connect(store_url) as store:
+        journal = read_journal(StoreSource(store).cloud_events())
+    assert journal.interrupted, "the kill left no step between its PENDING and its outcome"
+    assert len(aws_steps(store_url, "AWS_REGISTERED", "register-certificate")) == 2
+
+    endpoint.faults.hold_operation = None
+    done = run_aws(home, aws, "sync", "--from-store", "--json")
+    assert done.returncode == 0, done.stderr
+    registered = aws_steps(store_url, "AWS_REGISTERED", "register-certificate")
+    assert sorted(registered) == sorted((st, s) for st, ss in fleet.items() for s in ss)
+    with Store.connect(store_url) as store:
+        assert not read_journal(StoreSource(store).cloud_events()).interrupted
+    ids = sorted(c["certificateId"] for c in iot.list_certificates()["certificates"])
+    ours = [record(station, s).sha256 for s in fleet["line-7"]]
+    theirs = [record(station_b, s).sha256 for s in fleet["line-8"]]
+    assert ids == sorted(ours + theirs)  # each once, none missing
