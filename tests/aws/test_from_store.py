@@ -17,12 +17,13 @@ import psycopg
 import pytest
 from cryptography import x509
 
-from station.audit import AuditDB, EventContext
+from station.audit import AuditDB, EventContext, NewEvent
 from station.aws.journal import read_journal
 from station.config import load_config
 from station.engine.compose import device_signer, station_context
 from station.engine.station import StationContext
 from station.factory.aws_source import StoreSource
+from station.factory.errors import FactoryError
 from station.factory.store import Store
 from station.home import StationHome
 from station.pki.keys import KeySecrets, load_ca_key
@@ -270,3 +271,15 @@ def test_ok_sync_from_store_killed_midway_and_rerun_registers_nothing_twice(
     ours = [record(station, s).sha256 for s in fleet["line-7"]]
     theirs = [record(station_b, s).sha256 for s in fleet["line-8"]]
     assert ids == sorted(ours + theirs)  # each once, none missing
+
+
+def test_fail_the_fleet_runs_steps_are_never_changed(store_url: str) -> None:  # noqa: F811
+    with Store.connect(store_url) as store:
+        source = StoreSource(store, operator="sup-1")
+        source.record(NewEvent("AWS_PENDING", "b-1", "01", code="revoke", data={"step": "revoke"}))
+        for change in ("UPDATE aws_steps SET kind = 'AWS_REVOKED'", "DELETE FROM aws_steps"):
+            with pytest.raises(FactoryError, match="aws_steps is append-only"):
+                store.rows(change)
+        assert store.rows("SELECT kind, operator, serial FROM aws_steps") == [
+            ("AWS_PENDING", "sup-1", "01")
+        ]
