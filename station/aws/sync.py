@@ -32,7 +32,7 @@ from station.aws.journal import (
     read_journal,
 )
 from station.aws.plan import SyncOptions, Task, plan
-from station.aws.source import HandoffSource
+from station.aws.source import HandoffSource, LocalCertificate
 
 #: Certificates handed over at once: enough to keep each API at its rate, few enough to stay
 #: well inside AWS's quotas on throttling.
@@ -77,10 +77,14 @@ class Sync:
         options: SyncOptions,
         *,
         workers: int = DEFAULT_WORKERS,
+        ca_of: Callable[[LocalCertificate], str | None] | None = None,
     ) -> None:
         self.source = source
         self.cloud = cloud
         self.ca_pem = ca_pem  # None: SNI_ONLY, RegisterCertificateWithoutCA
+        # Each certificate's CA where they differ (a fleet of stations, each with its own
+        # intermediate); it may raise AwsError, which fails that certificate's registration.
+        self.ca_of = ca_of
         self.options = options
         self.workers = max(1, workers)
         self._count = threading.Lock()
@@ -132,7 +136,8 @@ class Sync:
         """Run one step; return the event kind, the certificate's ARN and the event text."""
         cert = task.certificate
         if step == REGISTER:
-            got = self.cloud.register_certificate(cert.pem, self.ca_pem, cert.certificate_id)
+            ca_pem = self.ca_of(cert) if self.ca_of is not None else self.ca_pem
+            got = self.cloud.register_certificate(cert.pem, ca_pem, cert.certificate_id)
             return REGISTERED, got.arn, "ACTIVE in AWS IoT"
         if step == REVOKE:
             revoked = self.cloud.revoke(cert.certificate_id)

@@ -2,6 +2,8 @@
 
 AWS region, credentials and endpoint come the standard boto3 way (environment, including
 AWS_ENDPOINT_URL, shared config, instance role), never from station.toml or the command line.
+With ``--from-store``, sync and reconcile run over the factory store (every station's
+certificates; [factory] url, or --url / STATION_FACTORY_URL) instead of this station's database.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from station.aws.journal import read_journal
 from station.aws.plan import SyncOptions, Task
 from station.aws.reconcile import reconcile as find_differences
 from station.aws.snapshot import read_snapshot
-from station.aws.source import StationSource
+from station.aws.source import LocalCertificate, StationSource
 from station.aws.sync import DEFAULT_WORKERS, Sync, SyncReport
+from station.commands.factory import _open as open_store
+from station.commands.factory import url_option
 from station.commands.loaders import (
     config_of,
     event_context,
@@ -33,6 +37,8 @@ from station.commands.loaders import (
 )
 from station.commands.options import TimeType, json_option
 from station.config import StationConfig
+from station.factory.aws_fleet import FleetCas
+from station.factory.aws_source import StoreSource
 from station.pki.ca import load_certificate
 from station.pki.serials import random_serial
 from station.pki.signer import utc_now
@@ -41,6 +47,14 @@ from station.pki.signer import utc_now
 @click.group()
 def aws() -> None:
     """Hand certificates over to AWS IoT Core: register the CA, sync, reconcile."""
+
+
+from_store_option = click.option(
+    "--from-store",
+    is_flag=True,
+    help="Every station's certificates from the factory store ([factory] url or --url), "
+    "instead of this station's audit database.",
+)
 
 
 def _cloud(rate: float = DEFAULT_RATE) -> IotCloud:
@@ -138,6 +152,8 @@ def _summary(report: SyncReport) -> str:
     show_default=True,
     help="Calls per second of each AWS IoT API (AWS quota: about 10 registrations/s).",
 )
+@from_store_option
+@url_option
 @json_option
 @operator_option
 @click.pass_context
@@ -148,32 +164,65 @@ def sync(
     since: datetime | None,
     workers: int,
     rate: float,
+    from_store: bool,
+    url: str | None,
     as_json: bool,
     operator: str | None,
 ) -> None:
     """Register each certificate on a board with AWS IoT (thing, attachment, policy) and mark
     each certificate revoked or superseded here REVOKED there. Each step is recorded; a rerun
     skips what is done and resumes what was interrupted. Exit 1 naming what failed."""
+    options = SyncOptions(policy=policy, thing_type=thing_type, since=since)
+    if from_store:
+        report = _sync_store(ctx, url, options, workers, rate, operator)
+        _print_sync(report, as_json, "station aws sync --from-store")
+        if not report.ok:
+            ctx.exit(1)
+        return
     config = config_of(ctx)
     intermediate = load_certificate(config.ca.intermediate_cert)
     cloud = _cloud(rate)
     ca = require_ca(cloud, intermediate, _recorded_mode(config))
     ca_pem = intermediate.public_bytes(serialization.Encoding.PEM).decode("ascii")
-    options = SyncOptions(policy=policy, thing_type=thing_type, since=since)
     with open_audit(config) as audit:
         source = StationSource(audit, event_context(config, operator), utc_now)
         job = Sync(source, cloud, None if ca.mode == SNI_ONLY else ca_pem, options, workers=workers)
-        progress = _Progress(len(job.tasks()[1]))
-        try:
-            report = job.run(progress)
-        finally:
-            progress.close()
+        report = _run(job)
     _print_sync(report, as_json)
     if not report.ok:
         ctx.exit(1)
 
 
-def _print_sync(report: SyncReport, as_json: bool) -> None:
+def _run(job: Sync) -> SyncReport:
+    progress = _Progress(len(job.tasks()[1]))
+    try:
+        return job.run(progress)
+    finally:
+        progress.close()
+
+
+def _sync_store(
+    ctx: click.Context,
+    url: str | None,
+    options: SyncOptions,
+    workers: int,
+    rate: float,
+    operator: str | None,
+) -> SyncReport:
+    """The sync over every station's certificates in the factory store, each registered with
+    its own station's CA."""
+    cloud = _cloud(rate)
+    with open_store(ctx, url) as store:
+        source = StoreSource(store, operator)
+        cas = FleetCas.read(cloud, source.recorded_ca_modes())
+
+        def ca_of(cert: LocalCertificate) -> str | None:
+            return cas.ca_pem_for(cert, source.station_of(cert.certificate_id))
+
+        return _run(Sync(source, cloud, None, options, workers=workers, ca_of=ca_of))
+
+
+def _print_sync(report: SyncReport, as_json: bool, rerun: str = "station aws sync") -> None:
     if as_json:
         out = {
             "ok": report.ok,
@@ -190,7 +239,7 @@ def _print_sync(report: SyncReport, as_json: bool) -> None:
     for f in report.failures:
         click.echo(
             f"FAIL {f.serial} (board {f.board_uid}) at {f.step}: {f.error}; rerun "
-            "`station aws sync` once the cause is fixed",
+            f"`{rerun}` once the cause is fixed",
             err=True,
         )
     click.echo(_summary(report))
@@ -203,30 +252,41 @@ def _recorded_mode(config: StationConfig) -> str | None:
     return str(ca["mode"]) if ca and ca.get("mode") else None
 
 
-def _local(config: StationConfig) -> list[Any]:
+def _local(config: StationConfig) -> list[LocalCertificate]:
     with open_audit_readonly(config) as audit:
         return list(StationSource(audit, event_context(config), utc_now).certificates())
 
 
 @aws.command()
+@from_store_option
+@url_option
 @json_option
 @click.pass_context
-def reconcile(ctx: click.Context, as_json: bool) -> None:
-    """Compare the audit database with AWS IoT (reads only); list every difference with what
-    to do. Exit 1 if there is any."""
-    config = config_of(ctx)
-    intermediate = load_certificate(config.ca.intermediate_cert)
+def reconcile(ctx: click.Context, from_store: bool, url: str | None, as_json: bool) -> None:
+    """Compare the audit database (or, with --from-store, the factory store) with AWS IoT
+    (reads only); list every difference with what to do. Exit 1 if there is any."""
     cloud = _cloud()
-    ca = require_ca(cloud, intermediate, _recorded_mode(config))
-    local = _local(config)
-    findings = find_differences(local, read_snapshot(cloud, ca, local))
+    if from_store:
+        with open_store(ctx, url) as store:
+            source = StoreSource(store)
+            local = list(source.certificates())
+            cas = FleetCas.read(cloud, source.recorded_ca_modes())
+        findings = find_differences(local, cas.snapshot(cloud, local))
+        where = "the factory store"
+    else:
+        config = config_of(ctx)
+        intermediate = load_certificate(config.ca.intermediate_cert)
+        ca = require_ca(cloud, intermediate, _recorded_mode(config))
+        local = _local(config)
+        findings = find_differences(local, read_snapshot(cloud, ca, local))
+        where = "this station"
     if as_json:
         click.echo(json.dumps({"ok": not findings, "findings": [f.as_dict() for f in findings]}))
     else:
         for f in findings:
             who = f"{f.serial} (board {f.board_uid})" if f.serial else f.certificate_id
             click.echo(f"{f.code}: {who}: {f.what}; {f.action}")
-        click.echo(f"{len(findings)} difference(s) between this station and AWS IoT")
+        click.echo(f"{len(findings)} difference(s) between {where} and AWS IoT")
     if findings:
         ctx.exit(1)
 

@@ -16,7 +16,9 @@ REGION = "eu-west-1"
 CTX = EventContext(station_id="line-7", operator="op-1")
 
 
-def provisioned(station: StationContext, count: int, prefix: str = "board") -> list[str]:
+def provisioned(
+    station: StationContext, count: int, prefix: str = "board", ctx: EventContext = CTX
+) -> list[str]:
     """``count`` certificates issued and locked on boards; their serials, in order."""
     serials = []
     for i in range(count):
@@ -31,13 +33,13 @@ def provisioned(station: StationContext, count: int, prefix: str = "board") -> l
         )
         issued = station.signer.sign(accepted)
         audit = station.audit
-        audit.record_issued(issued, CTX, utc_now())
+        audit.record_issued(issued, ctx, utc_now())
         for status in (
             CertificateStatus.DELIVERED,
             CertificateStatus.VERIFIED,
             CertificateStatus.LOCKED,
         ):
-            audit.advance(issued.serial_hex, status, CTX, utc_now())
+            audit.advance(issued.serial_hex, status, ctx, utc_now())
         serials.append(issued.serial_hex)
     return serials
 
