@@ -25,8 +25,7 @@ from station.aws.reconcile import reconcile as find_differences
 from station.aws.snapshot import read_snapshot
 from station.aws.source import LocalCertificate, StationSource
 from station.aws.sync import DEFAULT_WORKERS, Sync, SyncReport
-from station.commands.factory import _open as open_store
-from station.commands.factory import url_option
+from station.commands.factory import open_store, url_option
 from station.commands.loaders import (
     config_of,
     event_context,

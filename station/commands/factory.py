@@ -64,7 +64,7 @@ def _url(ctx: click.Context, url: str | None) -> tuple[str, int]:
     return config.factory.url, config.factory.connect_timeout
 
 
-def _open(ctx: click.Context, url: str | None) -> Store:
+def open_store(ctx: click.Context, url: str | None) -> Store:
     target, timeout = _url(ctx, url)
     return Store.connect(target, timeout=timeout)
 
@@ -83,7 +83,7 @@ def factory() -> None:
 @click.pass_context
 def migrate(ctx: click.Context, url: str | None) -> None:
     """Create or update the store's schema (a supervisor's role; stations cannot)."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         applied = store.call(lambda: apply_migrations(store.conn))
     click.echo(f"applied migrations {applied}" if applied else "the store's schema is current")
 
@@ -136,7 +136,7 @@ def sync(ctx: click.Context, batch: int, as_json: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, url: str | None, as_json: bool) -> None:
     """Every station the store knows: line, head, last seen, diverged."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         rows = stations(store)
     for row in rows:
         if as_json:
@@ -158,7 +158,7 @@ def status(ctx: click.Context, url: str | None, as_json: bool) -> None:
 @click.pass_context
 def conflicts(ctx: click.Context, url: str | None, include_resolved: bool, as_json: bool) -> None:
     """Keys and boards held by two stations, with what to do; exit 1 if there is any."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         found = list_conflicts(store, include_resolved=include_resolved)
     for c in found:
         if as_json:
@@ -183,7 +183,7 @@ def conflicts(ctx: click.Context, url: str | None, include_resolved: bool, as_js
 @click.pass_context
 def settle(ctx: click.Context, conflict_id: int, note: str, url: str | None) -> None:
     """Mark a conflict resolved, with what was done; `conflicts --all` still lists it."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         settle_conflict(store, conflict_id, note)
     click.echo(f"conflict {conflict_id} settled: {note}")
 
@@ -196,7 +196,7 @@ def settle(ctx: click.Context, conflict_id: int, note: str, url: str | None) -> 
 def resolve(ctx: click.Context, station_id: str, note: str, url: str | None) -> None:
     """Accept a diverged station again: its stored events from the first bad seq on are set
     aside (kept in archived_events with the note), and it pushes from there."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         done = resolve_station(store, station_id, note)
     click.echo(
         f"resolved {station_id}: {done.archived} stored events set aside; its next sync "
@@ -211,7 +211,7 @@ def resolve(ctx: click.Context, station_id: str, note: str, url: str | None) -> 
 def verify(ctx: click.Context, url: str | None, as_json: bool) -> None:
     """Every station's chain in the store, checked by the server; exit 1 naming the first
     break (or a diverged station)."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         checks = verify_chains(store)
     for check in checks:
         click.echo(json.dumps(check.as_dict()) if as_json else check.describe())
@@ -225,7 +225,7 @@ def verify(ctx: click.Context, url: str | None, as_json: bool) -> None:
 @click.pass_context
 def find(ctx: click.Context, board_uid: str, url: str | None, as_json: bool) -> None:
     """Every certificate and event of a board, on any station; exit 1 if none."""
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         found = find_board(store, board_uid)
     if as_json:
         _echo_json(found)
@@ -250,7 +250,7 @@ def export(ctx: click.Context, out_dir: Path, url: str | None) -> None:
     manifest signed by this home's audit-signing certificate."""
     config = config_of(ctx)
     signer, _ = open_audit_signer(config, datetime.now(UTC))
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         manifest = export_fleet(store, out_dir, signer, datetime.now(UTC))
     events = next(f["rows"] for f in manifest["files"] if f["name"] == "events.jsonl")
     click.echo(
@@ -290,7 +290,7 @@ def report(
         _when(since, datetime(1970, 1, 1, tzinfo=UTC)),
         _when(until, datetime.now(UTC)),
     )
-    with _open(ctx, url) as store:
+    with open_store(ctx, url) as store:
         figures = fleet_report(store, *window, expiring_days=expiring_days)
     if as_json:
         _echo_json(figures)
