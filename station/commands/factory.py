@@ -157,14 +157,16 @@ def status(ctx: click.Context, url: str | None, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def conflicts(ctx: click.Context, url: str | None, include_resolved: bool, as_json: bool) -> None:
-    """Keys and boards held by two stations, with what to do; exit 1 if there is any."""
+    """Keys, boards and serials held by two stations, with what to do; exit 1 if any."""
     with _open(ctx, url) as store:
         found = list_conflicts(store, include_resolved=include_resolved)
     for c in found:
         if as_json:
             _echo_json(c.as_dict())
             continue
-        what = f"key {c.spki_sha256}" if c.kind == "key" else f"board {c.board_uid}"
+        what = {"key": f"key {c.spki_sha256}", "serial": f"serial {c.first_serial}"}.get(
+            c.kind, f"board {c.board_uid}"
+        )
         click.echo(
             f"CONFLICT {c.id} ({c.found_by}, {c.found_at:%Y-%m-%d %H:%M}): {what}: "
             f"{c.first_station} board {c.first_board} cert {c.first_serial or '-'} / "
