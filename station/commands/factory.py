@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from station.commands.loaders import config_of, open_audit_signer
+from station.commands.loaders import config_of, home_of, open_audit_signer
 from station.commands.options import json_option
+from station.config import load_config
 from station.errors import ConfigError
 from station.factory.export import export_fleet
 from station.factory.local_chain import LocalChain
@@ -33,6 +34,7 @@ from station.factory.sync import DEFAULT_BATCH
 from station.factory.sync import sync as push
 from station.factory.views import find_board
 from station.factory.views import verify as verify_chains
+from station.factory_config import DEFAULT_SHIFTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -292,8 +294,10 @@ def report(
         _when(since, datetime(1970, 1, 1, tzinfo=UTC)),
         _when(until, datetime.now(UTC)),
     )
+    home = home_of(ctx)  # the shifts of the home's [factory], if there is a home
+    plan = load_config(home).factory.shifts if home.config.is_file() else DEFAULT_SHIFTS
     with _open(ctx, url) as store:
-        figures = fleet_report(store, *window, expiring_days=expiring_days)
+        figures = fleet_report(store, *window, expiring_days=expiring_days, shifts=plan)
     if as_json:
         _echo_json(figures)
         return
