@@ -112,6 +112,10 @@ poll_ms = 500
 # reserve = "required"
 # Seconds a cycle or a sync waits for the store.
 # connect_timeout = 3
+# The shifts of `station factory report`: each one's name and local start time (it lasts
+# until the next one starts, and is named by the day it starts), in an IANA time zone.
+# timezone = "UTC"
+# shifts = ["A 06:00", "B 14:00", "C 22:00"]
 """
 
 

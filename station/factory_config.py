@@ -7,7 +7,9 @@ The password is never in station.toml (nor on a command line): libpq reads it fr
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+import re
+import zoneinfo
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -25,11 +27,31 @@ class ReserveMode(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class Shift:
+    name: str
+    start: int  # minutes after local midnight; the shift lasts until the next one starts
+
+
+@dataclass(frozen=True)
+class ShiftPlan:
+    """The factory's shifts for `station factory report`: local start times in a time zone.
+    A shift is named by the local day it starts (a night shift keeps its evening's date)."""
+
+    timezone: str  # an IANA name, as PostgreSQL's AT TIME ZONE takes it
+    shifts: tuple[Shift, ...]  # by start time, at least one
+
+
+DEFAULT_SHIFTS = ShiftPlan("UTC", (Shift("A", 6 * 60), Shift("B", 14 * 60), Shift("C", 22 * 60)))
+_SHIFT = re.compile(r"(\S+) ([01]\d|2[0-3]):([0-5]\d)")
+
+
+@dataclass(frozen=True)
 class FactorySection:
     url: str  # a libpq URL or conninfo; "" when the station has no factory store
     line: str
     reserve: ReserveMode
     connect_timeout: int  # seconds: how long a cycle or a sync waits for the store
+    shifts: ShiftPlan = field(default=DEFAULT_SHIFTS)
 
     @property
     def enabled(self) -> bool:
@@ -60,4 +82,33 @@ def read_factory(t: TableReader, home: StationHome) -> FactorySection:
         line=t.text("line", ""),
         reserve=ReserveMode(reserve),
         connect_timeout=t.integer("connect_timeout", 3, low=1, high=60),
+        shifts=_read_shifts(t),
     )
+
+
+def _read_shifts(t: TableReader) -> ShiftPlan:
+    """``timezone`` and ``shifts`` ("NAME HH:MM" for each shift's local start)."""
+    timezone = t.text("timezone", DEFAULT_SHIFTS.timezone)
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        t.problem("timezone", f"{quoted(timezone)} is not a time zone; use an IANA name such "
+                              'as "UTC" or "Europe/Berlin"')  # fmt: skip
+        timezone = DEFAULT_SHIFTS.timezone
+    default = [f"{s.name} {s.start // 60:02d}:{s.start % 60:02d}" for s in DEFAULT_SHIFTS.shifts]
+    shifts = []
+    for entry in t.text_list("shifts", default):
+        match = _SHIFT.fullmatch(entry)
+        if match is None:
+            t.problem("shifts", f"{quoted(entry)} is not a shift: write its name and local "
+                                'start time, such as "A 06:00"')  # fmt: skip
+            continue
+        shifts.append(Shift(match[1], int(match[2]) * 60 + int(match[3])))
+    names, starts = [s.name for s in shifts], [s.start for s in shifts]
+    if not shifts:
+        t.problem("shifts", 'needs at least one shift, such as ["A 06:00"]')
+    elif len(set(names)) < len(names) or len(set(starts)) < len(starts):
+        t.problem("shifts", "names a shift or a start time twice: each shift once, each start once")
+    else:
+        return ShiftPlan(timezone, tuple(sorted(shifts, key=lambda s: s.start)))
+    return DEFAULT_SHIFTS

@@ -18,8 +18,9 @@ from typing import Any, TypeVar
 import click
 import psycopg
 
-from station.commands.loaders import config_of, open_audit_signer
+from station.commands.loaders import config_of, home_of, open_audit_signer
 from station.commands.options import json_option
+from station.config import load_config
 from station.errors import ConfigError
 from station.factory.export import export_fleet
 from station.factory.local_chain import LocalChain
@@ -33,6 +34,7 @@ from station.factory.sync import DEFAULT_BATCH
 from station.factory.sync import sync as push
 from station.factory.views import find_board
 from station.factory.views import verify as verify_chains
+from station.factory_config import DEFAULT_SHIFTS
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -157,14 +159,16 @@ def status(ctx: click.Context, url: str | None, as_json: bool) -> None:
 @json_option
 @click.pass_context
 def conflicts(ctx: click.Context, url: str | None, include_resolved: bool, as_json: bool) -> None:
-    """Keys and boards held by two stations, with what to do; exit 1 if there is any."""
+    """Keys, boards and serials held by two stations, with what to do; exit 1 if any."""
     with open_store(ctx, url) as store:
         found = list_conflicts(store, include_resolved=include_resolved)
     for c in found:
         if as_json:
             _echo_json(c.as_dict())
             continue
-        what = f"key {c.spki_sha256}" if c.kind == "key" else f"board {c.board_uid}"
+        what = {"key": f"key {c.spki_sha256}", "serial": f"serial {c.first_serial}"}.get(
+            c.kind, f"board {c.board_uid}"
+        )
         click.echo(
             f"CONFLICT {c.id} ({c.found_by}, {c.found_at:%Y-%m-%d %H:%M}): {what}: "
             f"{c.first_station} board {c.first_board} cert {c.first_serial or '-'} / "
@@ -290,8 +294,10 @@ def report(
         _when(since, datetime(1970, 1, 1, tzinfo=UTC)),
         _when(until, datetime.now(UTC)),
     )
+    home = home_of(ctx)  # the shifts of the home's [factory], if there is a home
+    plan = load_config(home).factory.shifts if home.config.is_file() else DEFAULT_SHIFTS
     with open_store(ctx, url) as store:
-        figures = fleet_report(store, *window, expiring_days=expiring_days)
+        figures = fleet_report(store, *window, expiring_days=expiring_days, shifts=plan)
     if as_json:
         _echo_json(figures)
         return

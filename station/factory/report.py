@@ -2,8 +2,9 @@
 
 Yield by line, station, operator and shift (a cycle passed when it reached LOCKED, failed when
 it reached FAILED), failure reasons ranked, cycle times (STARTED to LOCKED or FAILED: median and
-p95) and certificates on boards expiring within ``expiring_days``. Shifts are the factory's
-three eight-hour shifts by UTC hour: A 06-14, B 14-22, C 22-06 (named by the day they start).
+p95) and certificates on boards expiring within ``expiring_days``. Shifts come from
+``[factory] shifts`` and ``timezone`` (by default UTC A 06-14, B 14-22, C 22-06), each named
+by the local day it starts.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from station.factory.store import Store
+from station.factory_config import DEFAULT_SHIFTS, ShiftPlan
 
 _CYCLES = """
 WITH ends AS (
@@ -19,17 +21,19 @@ WITH ends AS (
     FROM events e WHERE e.kind IN ('LOCKED', 'FAILED') AND e.at >= %(since)s AND e.at < %(until)s
 )
 SELECT s.line, ends.station_id, coalesce(ends.operator, '-') AS operator,
-       CASE WHEN extract(hour FROM ends.at AT TIME ZONE 'UTC') BETWEEN 6 AND 13
-                THEN to_char(ends.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' A'
-            WHEN extract(hour FROM ends.at AT TIME ZONE 'UTC') BETWEEN 14 AND 21
-                THEN to_char(ends.at AT TIME ZONE 'UTC', 'YYYY-MM-DD') || ' B'
-            ELSE to_char((ends.at AT TIME ZONE 'UTC') - interval '6 hours', 'YYYY-MM-DD')
-                 || ' C'
-       END AS shift,
+       (SELECT to_char(local.at, 'YYYY-MM-DD') || ' ' || x.name
+        FROM unnest(%(shift_offsets)s::int[], %(shift_names)s::text[]) AS x(off, name)
+        WHERE x.off <= extract(hour FROM local.at) * 60 + extract(minute FROM local.at)
+        ORDER BY x.off DESC LIMIT 1) AS shift,
        ends.kind, ends.code,
        extract(epoch FROM ends.at - started.at) AS seconds
 FROM ends
 JOIN stations s ON s.station_id = ends.station_id
+-- Local time moved back to the first shift's start: its date is the shift's day, its time of
+-- day the minutes since the first shift started.
+CROSS JOIN LATERAL (
+    SELECT (ends.at AT TIME ZONE %(shift_zone)s) - make_interval(mins => %(shift_first)s) AS at
+) AS local
 LEFT JOIN LATERAL (
     SELECT b.at FROM events b
     WHERE b.station_id = ends.station_id AND b.board_uid = ends.board_uid
@@ -58,10 +62,24 @@ def _groups(store: Store, params: dict[str, Any], key: str) -> list[dict[str, An
 
 
 def fleet_report(
-    store: Store, since: datetime, until: datetime, *, expiring_days: int = 60
+    store: Store,
+    since: datetime,
+    until: datetime,
+    *,
+    expiring_days: int = 60,
+    shifts: ShiftPlan = DEFAULT_SHIFTS,
 ) -> dict[str, Any]:
     """The report's figures as plain values (for --json and the text view)."""
-    params: dict[str, Any] = {"since": since, "until": until, "days": expiring_days}
+    first = shifts.shifts[0].start
+    params: dict[str, Any] = {
+        "since": since,
+        "until": until,
+        "days": expiring_days,
+        "shift_zone": shifts.timezone,
+        "shift_first": first,
+        "shift_offsets": [s.start - first for s in shifts.shifts],
+        "shift_names": [s.name for s in shifts.shifts],
+    }
     reasons = store.rows(
         f"SELECT code, count(*) FROM ({_CYCLES}) c WHERE kind = 'FAILED' "  # noqa: S608
         "GROUP BY code ORDER BY count(*) DESC, code",

@@ -31,7 +31,7 @@ class Conflict:
     """Two stations (or boards) holding what must be unique, and what to do about it."""
 
     id: int
-    kind: str  # key, board
+    kind: str  # key, board, serial
     found_by: str  # reservation, sync
     found_at: datetime
     spki_sha256: str | None
@@ -55,6 +55,14 @@ class Conflict:
                 f"revoke certificate {self.second_serial} on {self.second_station} "
                 f"(`station revoke`) and re-provision board {self.second_board}: its key "
                 f"is also certified for board {self.first_board} on {self.first_station}"
+            )
+        if self.kind == "serial":
+            return (
+                f"revoke certificate {self.second_serial} on {self.second_station} "
+                f"(`station revoke`) and re-provision board {self.second_board}: its serial "
+                f"was issued before to board {self.first_board} on {self.first_station}; then "
+                f"check how {self.second_station} draws serials (a copied home, its random "
+                "source)"
             )
         return (
             f"board {self.board_uid} holds certificates from {self.first_station} "

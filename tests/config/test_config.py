@@ -11,6 +11,7 @@ import pytest
 from station.config import load_config, parse_config
 from station.config_template import render_config
 from station.errors import ConfigError
+from station.factory_config import DEFAULT_SHIFTS
 from station.home import StationHome
 
 HOME = StationHome(Path("/srv/station"))
@@ -114,3 +115,35 @@ def test_factory_section() -> None:
     assert "secret" not in message
     assert "factory.reserve: " in message
     assert "factory.x: unknown" in message
+
+
+def test_factory_shifts() -> None:
+    base = {"station": {"id": "st-1", "org": "Acme"}}
+    default = parse_config(base, HOME, "t").factory.shifts
+    assert default == DEFAULT_SHIFTS
+    assert [(s.name, s.start) for s in default.shifts] == [("A", 360), ("B", 840), ("C", 1320)]
+    given = {"timezone": "Europe/Berlin", "shifts": ["Night 21:30", "Early 05:30", "Late 13:30"]}
+    plan = parse_config({**base, "factory": given}, HOME, "t").factory.shifts
+    assert plan.timezone == "Europe/Berlin"
+    assert [(s.name, s.start) for s in plan.shifts] == [
+        ("Early", 330),
+        ("Late", 810),
+        ("Night", 1290),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ({"timezone": "Mars/Olympus"}, 'factory.timezone: "Mars/Olympus" is not a time zone'),
+        ({"shifts": ["A 6:00"]}, 'factory.shifts: "A 6:00" is not a shift'),
+        ({"shifts": ["A 24:00"]}, 'factory.shifts: "A 24:00" is not a shift'),
+        ({"shifts": []}, "factory.shifts: needs at least one shift"),
+        ({"shifts": ["A 06:00", "A 14:00"]}, "factory.shifts: names a shift or a start time twice"),
+        ({"shifts": ["A 06:00", "B 06:00"]}, "factory.shifts: names a shift or a start time twice"),
+        ({"shifts": "A 06:00"}, "factory.shifts: must be a list of strings"),
+    ],
+)
+def test_factory_shifts_refused(given: dict[str, object], expected: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(expected)):
+        parse_config({"station": {"id": "st-1", "org": "Acme"}, "factory": given}, HOME, "t")

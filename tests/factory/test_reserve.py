@@ -4,6 +4,8 @@ the three modes, on a real PostgreSQL and (for the cycle) a real station and vir
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -81,6 +83,47 @@ def test_best_effort_signs_and_the_sync_reports_the_conflict(
         settle_conflict(store, conflict.id, "twice")
     # Both certificates are in the store: nothing was merged away.
     assert store.rows("SELECT count(*) FROM certificates WHERE spki_sha256 = %s", (KEY,)) == [(2,)]
+
+
+def test_a_serial_issued_on_two_stations_is_a_conflict_at_sync(
+    store: Store, store_url: str, new_db: Callable[[str], Path]
+) -> None:
+    """Two stations issued one serial (to different boards, with different keys): the store
+    keeps both certificates and reports the conflict, whichever batch brought either."""
+    serial = "4f2a" * 5
+    for station_id, board in (("st1", "B1"), ("st2", "B2")):
+        path = new_db(station_id)
+        with AuditDB.open(path) as audit:
+            provision(audit, station_id, f"{station_id}-B0")  # a board with its own serial
+            provision(audit, station_id, board, serial=serial)
+        with LocalChain(path) as chain:
+            assert not sync(store, chain, station_id, "L1", batch=3).diverged
+    (conflict,) = conflicts(store)
+    assert (conflict.kind, conflict.found_by) == ("serial", "sync")
+    assert (conflict.first_station, conflict.first_board, conflict.first_serial) == (
+        "st1",
+        "B1",
+        serial,
+    )
+    assert (conflict.second_station, conflict.second_board) == ("st2", "B2")
+    assert conflict.second_serial == serial
+    assert f"revoke certificate {serial} on st2" in conflict.advice
+    assert "serial" in conflict.advice
+    rows = store.rows("SELECT station_id FROM certificates WHERE serial = %s ORDER BY 1", (serial,))
+    assert rows == [("st1",), ("st2",)]
+    # A repeated sync reports it once.
+    with LocalChain(path) as chain:
+        sync(store, chain, "st2", "L1")
+    assert len(conflicts(store)) == 1
+    listed = subprocess.run(
+        [sys.executable, "-m", "station", "factory", "conflicts", "--url", store_url],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert listed.returncode == 1, listed.stderr
+    assert f"serial {serial}: st1 board B1 cert {serial} / st2 board B2" in listed.stdout
 
 
 def test_store_unreachable(tmp_path: Path) -> None:

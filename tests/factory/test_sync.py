@@ -9,11 +9,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from station.audit import AuditDB, EventContext
 from station.factory.local_chain import LocalChain
 from station.factory.migrate import migrate, migrations, schema_version
 from station.factory.store import Store
 from station.factory.sync import sync
-from tests.factory.stations import station_db
+from tests.factory.stations import T0, station_db
 
 
 def counts(store: Store, station_id: str) -> tuple[int, int, int]:
@@ -89,3 +90,21 @@ def test_a_station_cannot_push_another_stations_events(
     assert report.head.diverged_seq == 1
     assert report.head.diverged_reason == "event 1 was recorded by station st1, not st2"
     assert store.rows("SELECT count(*) FROM events") == [(0,)]
+
+
+@pytest.mark.parametrize("batch", [1, 3, 7, 1000])
+def test_certificates_take_the_stations_status_whatever_the_batches(
+    store: Store, new_db: Callable[[str], Path], batch: int
+) -> None:
+    """Batches that cut a board's cycle anywhere (ISSUED in one, LOCKED in a later one) leave
+    each certificate in the store with the status the station holds."""
+    path = station_db(new_db("st1"), "st1", 6)
+    with AuditDB.open(path) as audit:  # one revoked after it was locked, in a later batch
+        first = next(audit.iter_certificates()).serial
+        audit.revoke(first, "key compromise", T0, EventContext(station_id="st1"))
+        expected = {c.serial: c.status.value for c in audit.iter_certificates()}
+    with LocalChain(path) as chain:
+        assert not sync(store, chain, "st1", "L1", batch=batch).diverged
+    stored = store.rows("SELECT serial, status FROM certificates WHERE station_id = 'st1'")
+    assert dict(stored) == expected
+    assert sorted(set(expected.values())) == ["locked", "revoked"]
