@@ -9,7 +9,9 @@
 
 #define AGENT_MODEL "SA1"
 #define AGENT_FW "1.1"
-#define BUSY_EVERY_MS 400u /* SPEC.md 4: first BUSY by 0.5 s, then at least every 1 s */
+/* SPEC.md 4: the first BUSY by 0.5 s, then at least every 1 s. Half of each, so a late tick (a slow
+ * core, an emulator on a loaded host) still keeps within the spec. */
+#define BUSY_EVERY_MS 250u
 
 enum {
     UNSUPPORTED = 1, BAD_REQUEST, BAD_VERSION, BAD_STATE, LOCKED, UNSUPPORTED_KEY,
