@@ -41,6 +41,12 @@ FALLBACK_MARGIN = 0.2
 IDLE = 5.0
 #: Seconds the RETURN's BAUD waits for its answer (one try).
 RETURN_TIMEOUT = 0.25
+#: Rates serial drivers and USB-UART bridges offer from the default up: what a station's
+#: ``max_baud`` may name.
+STANDARD_RATES = (
+    115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000,
+    2500000, 3000000, 3500000, 4000000,
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
