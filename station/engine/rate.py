@@ -35,7 +35,9 @@ def negotiate(
 ) -> tuple[int, str]:
     """Switch ``link`` and its board to the best rate both can run; the rate the line runs at
     afterwards, and a note for the operator when the board could not hold the one asked."""
-    rate = choose_rate(info.bauds, max_baud, memory.failed(slot, info.uid))
+    if memory.failed(slot, info.uid):  # SPEC.md 7.10 MEMORY: this slot does not ask again
+        return link.rate, ""
+    rate = choose_rate(info.bauds, max_baud)
     if rate is None:
         return link.rate, ""
     switched = switch_rate(link, rate, info.uid)
