@@ -11,8 +11,8 @@ The order, with the names SPEC.md uses for the timings:
 4. FALLBACK when 1 or 3 fails: the port back to the default rate, a wait until PROBATION +
    FALLBACK_MARGIN after BAUD last went out (the board has gone back on its own by then), input
    discarded, and ``HELLO`` at the default rate with the ordinary timeouts.
-5. RETURN: ``BAUD rate=115200`` once, best effort; then the port back to the default rate, where
-   the slot's watcher looks for boards.
+5. RETURN: ``BAUD rate=115200`` once, best effort; then the port back to the default rate at
+   once (this link sends nothing more), where the slot's watcher looks for boards.
 """
 
 from __future__ import annotations
@@ -118,6 +118,7 @@ def return_to_default(link: Link) -> None:
         return
     with contextlib.suppress(LinkError):
         link.call(m.Baud(DEFAULT_BAUD), timeout=RETURN_TIMEOUT, retries=0, transmissions=1)
-        link.sleep(SWITCH_GAP)
+    # No SWITCH_GAP here: this link sends nothing more. Whoever speaks to the board next (the
+    # slot's watcher, a new cycle) opens the port afresh, later than the board's 10 ms.
     with contextlib.suppress(LinkError):  # a closed or vanished port: nothing to switch
         link.set_rate(DEFAULT_BAUD)
