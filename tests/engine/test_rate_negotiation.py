@@ -143,3 +143,15 @@ def test_a_wrong_stored_digest_fails_the_cycle_saying_what_to_do(
     assert "stored a different certificate chain than it was sent" in result.failure.message
     assert "set it aside" in result.failure.message
     assert "GET_CERT" not in sent(trace)
+
+
+def test_a_failed_cycle_also_returns_the_board_to_the_default_rate(
+    station: StationContext, make_board: MakeBoard, trace: pytest.LogCaptureFixture
+) -> None:
+    board = make_board(Faults(bauds=FAST, flash_fail=True, boot_chatter=False))
+    result = run(dataclasses.replace(station, max_baud=921600), board)
+    assert result.failure is not None
+    assert result.baud == 921600
+    assert sent(trace)[-1] == "BAUD"
+    assert board.rate.rate == 115200
+    assert hello_probe(board.url) is not None
