@@ -14,7 +14,6 @@ import secrets
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from device_protocol import messages as m
@@ -30,14 +29,16 @@ from device_protocol.framing import (
     Rejected,
     encode,
 )
+from device_protocol.link_limits import RequestLimits, parse_failure, worst_case_length
+from device_protocol.link_stats import LinkStats
 from device_protocol.serial_port import open_serial
-from device_protocol.trace import trace_in, trace_out
+from device_protocol.trace import trace_in, trace_note, trace_out
 from device_protocol.transfer import chunk_capacity, chunks
 from device_protocol.transport import Transport
 
 R = TypeVar("R")
 
-DEFAULT_BAUDRATE = 115200
+DEFAULT_BAUDRATE = m.DEFAULT_BAUD
 DEFAULT_TIMEOUT = 2.0
 DEFAULT_RETRIES = 3
 #: Immediate re-sends after a damaged answer or a NAK, per request. Cheap (no waiting), so
@@ -47,22 +48,9 @@ DEFAULT_RESENDS = 256
 KEYGEN_DEADLINE = 180.0
 _TIMED_OUT = object()
 _DAMAGED = object()
+_NAKED = object()
 
-
-@dataclass
-class LinkStats:
-    requests: int = 0
-    retries: int = 0
-    resends: int = 0
-    keepalives: int = 0
-    stale_frames: int = 0
-    bytes_out: int = 0
-    bytes_in: int = 0
-    rejected: list[str] = field(default_factory=list)
-
-    def reject(self, reason: str) -> None:
-        if len(self.rejected) < 100:
-            self.rejected.append(reason)
+__all__ = ["Link", "LinkStats", "worst_case_length"]
 
 
 class Link:
@@ -79,9 +67,11 @@ class Link:
         on_console: Callable[[str], None] | None = None,
         on_progress: Callable[[str, int, int], None] | None = None,
         clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         """A link over an open ``transport``; ``baudrate`` is the line's rate, named when bytes
-        arrive but no frame does. ``clock`` (monotonic seconds) times requests out."""
+        arrive but no frame does. ``clock`` (monotonic seconds) times requests out; ``sleep``
+        waits out the pauses of a rate switch (SPEC.md 7.10)."""
         self.transport = transport
         self.url = transport.url
         self.baudrate = baudrate
@@ -91,12 +81,14 @@ class Link:
         self.on_console = on_console
         self.on_progress = on_progress
         self.clock = clock
+        self.sleep = sleep
         self.stats = LinkStats()
         self.mtu = m.MIN_MTU  # until HELLO says otherwise
         self._decoder = Decoder(DEFAULT_MAX_LINE)
         self._events: deque[Event] = deque()
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1
         self._pending: str | None = None  # the request being answered, for error messages
+        self.sent_at = float("-inf")  # when the last request line went out (clock seconds)
 
     @classmethod
     def open_url(
@@ -136,14 +128,29 @@ class Link:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def rate(self) -> int:
+        """The line's rate now (the default when the transport has none, e.g. in memory)."""
+        return self.baudrate or DEFAULT_BAUDRATE
+
     def _write(self, data: bytes) -> None:
         self.transport.write(data)
-        self.stats.bytes_out += len(data)
+        self.stats.moved(self.rate, out=len(data))
 
     def _read(self) -> bytes:
         data = self.transport.read()
-        self.stats.bytes_in += len(data)
+        if data:
+            self.stats.moved(self.rate, into=len(data))
         return data
+
+    def set_rate(self, rate: int) -> None:
+        """Move this end of the line to ``rate`` baud and forget every byte received so far,
+        decoded or not (SPEC.md 7.10); the same rate again only discards the input."""
+        trace_note(self.url, f"line at {rate} baud, input discarded")
+        self.transport.set_baudrate(rate)
+        self.baudrate = rate
+        self._decoder = Decoder(self._decoder.max_line)
+        self._events.clear()
 
     def _left(self, reason: str) -> Disconnected:
         """The board is gone: say which request it was answering (SPEC.md 3)."""
@@ -162,8 +169,18 @@ class Link:
         self._seq = self._seq % (SEQ_MODULO - 1) + 1
         return self._seq
 
-    def call(self, request: m.Request[R], *, deadline: float | None = None) -> R:
-        """Send one request and return its typed answer, retrying per SPEC.md section 3."""
+    def call(
+        self,
+        request: m.Request[R],
+        *,
+        deadline: float | None = None,
+        timeout: float | None = None,
+        retries: int | None = None,
+        transmissions: int | None = None,
+        resend_damaged: bool = True,
+    ) -> R:
+        """Send one request and return its typed answer, retrying per SPEC.md section 3 within
+        the limits given (the link's own by default; see :class:`RequestLimits`)."""
         if not self.fits(request):
             raise ProtocolError(
                 self.url,
@@ -175,7 +192,14 @@ class Link:
         self.stats.requests += 1
         self._pending = request.NAME
         try:
-            return self._exchange(request, wire, seq, deadline)
+            limits = RequestLimits(
+                timeout or self.timeout,
+                self.retries if retries is None else retries,
+                transmissions,
+                resend_damaged,
+            )
+            end = None if deadline is None else self.clock() + deadline
+            return self._exchange(request, wire, seq, end, limits)
         except Disconnected as e:
             if e.request is None:  # raised by the transport, which knows no requests
                 raise self._left(e.reason) from e
@@ -183,23 +207,29 @@ class Link:
         finally:
             self._pending = None
 
-    def _exchange(self, request: m.Request[R], wire: bytes, seq: int, deadline: float | None) -> R:
+    def _exchange(
+        self, request: m.Request[R], wire: bytes, seq: int, end: float | None, lim: RequestLimits
+    ) -> R:
         """Send ``wire`` and wait for its answer, re-sending per SPEC.md sections 2.4 and 3."""
-        end = None if deadline is None else self.clock() + deadline
-        timeouts = resends = 0
+        timeouts = resends = sent = 0
         while True:
             trace_out(self.url, wire)
             self._write(wire)
-            answer = self._await(seq, request.NAME, end)
+            self.sent_at = self.clock()
+            sent += 1
+            answer = self._await(seq, request.NAME, end, lim.timeout)
+            spent = lim.transmissions is not None and sent >= lim.transmissions
             if answer is _TIMED_OUT:
                 timeouts += 1
-                if timeouts > self.retries:
+                if timeouts > lim.retries or spent:
                     raise Timeout(self.url, self._silence(request.NAME), request=request.NAME)
                 self.stats.retries += 1
                 continue
-            if answer is _DAMAGED:
+            if answer is _DAMAGED and not lim.resend_damaged:
+                raise ProtocolError(self.url, f"{request.NAME}: the answer arrived damaged")
+            if answer is _DAMAGED or answer is _NAKED:
                 resends += 1
-                if resends > self.resends:
+                if resends > self.resends or spent:
                     raise ProtocolError(
                         self.url,
                         f"{request.NAME}: {resends} damaged frames in a row; the line is too "
@@ -209,7 +239,7 @@ class Link:
                 continue
             assert isinstance(answer, Frame)
             if answer.name == m.ERR:
-                failure = _parse(self.url, request.NAME, m.Failure, answer)
+                failure = parse_failure(self.url, request.NAME, answer)
                 raise DeviceError(
                     self.url,
                     request=request.NAME,
@@ -251,10 +281,10 @@ class Link:
                 "every line within the mtu it states in HELLO (SPEC.md 2.5)",
             )
 
-    def _await(self, seq: int, name: str, end: float | None) -> Frame | object:
-        """The final answer (OK/ERR) for ``seq``; _DAMAGED when a damaged frame or a NAK says
-        to re-send now; _TIMED_OUT when the request timeout expires."""
-        expires = self.clock() + self.timeout
+    def _await(self, seq: int, name: str, end: float | None, timeout: float) -> Frame | object:
+        """The final answer (OK/ERR) for ``seq``; _DAMAGED or _NAKED when a damaged frame or a
+        NAK says to re-send now; _TIMED_OUT when the request timeout expires."""
+        expires = self.clock() + timeout
         while True:
             while self._events:
                 event = self._events.popleft()
@@ -269,12 +299,12 @@ class Link:
                     return _DAMAGED
                 elif event.name == m.NAK and event.seq == 0:
                     self.stats.reject("NAK from the board")
-                    return _DAMAGED
+                    return _NAKED
                 elif event.seq != seq:
                     self.stats.stale_frames += 1
                 elif event.name == m.BUSY:
                     self.stats.keepalives += 1
-                    expires = self.clock() + self.timeout
+                    expires = self.clock() + timeout
                     if self.on_progress:
                         pct = m.Progress.from_fields(event.fields).pct
                         self.on_progress(name, pct or 0, 100)
@@ -331,8 +361,11 @@ class Link:
     def lock(self) -> m.BoardState:
         return self.call(m.Lock()).state
 
-    def put_cert(self, chain: bytes) -> None:
-        """Write a certificate chain; the board commits it atomically on the last chunk."""
+    def put_cert(self, chain: bytes) -> bytes | None:
+        """Write a certificate chain; the board commits it atomically on the last chunk.
+
+        Returns the SHA-256 of the chain as the board read it back from its storage (SPEC.md
+        1.2, final chunk ``sha``), or None from a board that does not send it."""
         if not chain:
             raise ValueError("empty certificate chain")
         ack = self.call(m.PutCertBegin(len(chain), hashlib.sha256(chain).digest()))
@@ -348,6 +381,7 @@ class Link:
                 self.on_progress("PUT_CERT", end, len(chain))
         if not ack.done:
             raise ProtocolError(self.url, "PUT_CERT: the board did not confirm the commit")
+        return ack.stored_sha256
 
     def _read_object(self, kind: m.ObjectKind, info: m.ObjectInfo) -> bytes:
         data = bytearray()
@@ -363,16 +397,3 @@ class Link:
         if hashlib.sha256(data).digest() != info.sha256:
             raise ProtocolError(self.url, f"{kind} read back with a wrong SHA-256; retry the board")
         return bytes(data)
-
-
-def worst_case_length(request: m.Request[Any]) -> int:
-    """The longest line ``request`` can take on the wire: with the largest sequence number."""
-    frame = Frame(seq=SEQ_MODULO - 1, name=request.NAME, fields=request.to_fields())
-    return len(encode(frame))
-
-
-def _parse(port: str, request: str, cls: type[m.Failure], frame: Frame) -> m.Failure:
-    try:
-        return cls.from_fields(frame.fields)
-    except m.FieldError as e:
-        raise ProtocolError(port, f"bad ERR answer to {request}: {e}") from e

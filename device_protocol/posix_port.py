@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import select
+import termios
 import time
 from collections.abc import Callable
 
@@ -70,6 +71,25 @@ class DescriptorTransport:
                 writable = select.poll()
                 writable.register(fd, select.POLLOUT)
                 writable.poll(POLL * 1000)
+
+    def set_baudrate(self, rate: int) -> None:
+        """The line's speed through termios (standard rates only), then its input flushed."""
+        fd = self._open_fd()
+        speed = getattr(termios, f"B{rate}", None)
+        if not isinstance(speed, int):
+            raise Disconnected(
+                self.url,
+                f"this system's serial driver has no {rate} baud setting; set [jig] max_baud "
+                "to a rate it supports",
+                reason=f"no {rate} baud",
+            )
+        try:
+            attrs = termios.tcgetattr(fd)
+            attrs[4] = attrs[5] = speed
+            termios.tcsetattr(fd, termios.TCSANOW, attrs)
+            termios.tcflush(fd, termios.TCIFLUSH)
+        except (termios.error, OSError) as e:
+            raise self._gone(e) from e
 
     def close(self) -> None:
         fd, self._fd = self._fd, None

@@ -49,6 +49,14 @@ class SerialTransport:
         except (serial.SerialException, OSError) as e:
             raise self._gone(e) from e
 
+    def set_baudrate(self, rate: int) -> None:
+        port = self._open_port()
+        try:
+            port.baudrate = rate
+            port.reset_input_buffer()
+        except (serial.SerialException, OSError, ValueError) as e:
+            raise self._gone(e) from e
+
     def close(self) -> None:
         port, self._port = self._port, None
         if port is not None:

@@ -35,3 +35,9 @@ def trace_in(port: str, events: Iterable[Event]) -> None:
             log.debug("%s < console | %s", port, event.text)
         else:
             log.debug("%s < damaged (%s): %r", port, event.reason, event.raw[:120])
+
+
+def trace_note(port: str, text: str) -> None:
+    """Something the station did to the line itself (a rate switch), between the frames."""
+    if log.isEnabledFor(logging.DEBUG):
+        log.debug("%s = %s", port, text)

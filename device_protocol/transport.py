@@ -29,6 +29,10 @@ class Transport(Protocol):
     def write(self, data: bytes) -> None:
         """Send all of ``data``."""
 
+    def set_baudrate(self, rate: int) -> None:
+        """Move the line to ``rate`` baud (8N1) and discard every byte received so far
+        (SPEC.md 7.10: a switch, then nothing from before it counts)."""
+
     def close(self) -> None:
         """Let the line go; closing twice is harmless."""
 

@@ -89,6 +89,9 @@ start = "auto"
 label_scan = false
 # Milliseconds between looks at a slot for a new board.
 poll_ms = 500
+# The fastest baud rate every slot's cable and USB-UART adapter carries. Boards that announce
+# faster rates (SPEC.md 7.10) are switched to the highest one up to this; 115200: no switching.
+max_baud = 115200
 # One table per slot, in the order the screen shows them. A slot's port is a URL, or the USB
 # adapter's vid:pid plus its serial number and/or physical location (see `station ports`), so a
 # re-plugged adapter keeps its slot. Examples: fixtures/jigs/*.toml in the source tree.

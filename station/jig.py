@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from device_protocol.rate_switch import STANDARD_RATES
 from station.config_reader import TableReader
 from station.errors import ConfigError
 from station.home import StationHome
@@ -23,6 +24,7 @@ from station.phrasing import one_of, quoted
 from station.ports import PortInfo, list_ports
 
 START_MODES = ("auto", "key")
+DEFAULT_MAX_BAUD = 115200
 _SLOT_NAME = r"[A-Za-z0-9_-]{1,12}"
 _USB_ID = r"[0-9a-fA-F]{4}:[0-9a-fA-F]{4}"
 
@@ -64,6 +66,7 @@ class JigSection:
     start: str = "auto"  # "auto": when a board answers; "key": when the operator presses S
     label_scan: bool = False  # ask for the board's label before each cycle, cross-check its id
     poll_ms: int = 500  # how often an empty slot is looked at
+    max_baud: int = 115200  # the fastest rate the cables carry (SPEC.md 7.10); 115200: no switch
 
 
 def _slot(name: str, t: TableReader) -> SlotSpec:
@@ -101,6 +104,7 @@ def read_jig(t: TableReader, home: StationHome | None = None) -> JigSection:
         t.problem("start", f"{quoted(start)}: use {one_of(START_MODES)}")
     label_scan = t.boolean("label_scan", False)
     poll_ms = t.integer("poll_ms", 500, low=50, high=10_000)
+    max_baud = _max_baud(t)
     raw_slots = t.raw("slots", {})
     slots: list[SlotSpec] = []
     if not isinstance(raw_slots, dict):
@@ -122,7 +126,22 @@ def read_jig(t: TableReader, home: StationHome | None = None) -> JigSection:
         if key in seen:
             t.problem(f"slots.{slot.name}", f"names the same port as slot {seen[key]}")
         seen.setdefault(key, slot.name)
-    return JigSection(tuple(slots), start if start in START_MODES else "auto", label_scan, poll_ms)
+    start = start if start in START_MODES else "auto"
+    return JigSection(tuple(slots), start, label_scan, poll_ms, max_baud)
+
+
+def _max_baud(t: TableReader) -> int:
+    """``max_baud``: a standard rate from 115200 up (115200: boards stay at the default)."""
+    value = t.raw("max_baud", DEFAULT_MAX_BAUD)
+    if isinstance(value, bool) or not isinstance(value, int) or value not in STANDARD_RATES:
+        shown = ", ".join(str(r) for r in STANDARD_RATES)
+        t.problem(
+            "max_baud",
+            f"{value!r} is not a standard baud rate from 115200 up: set the fastest rate every "
+            f"slot's cable and adapter carry, one of {shown} (115200: no switching)",
+        )
+        return DEFAULT_MAX_BAUD
+    return value
 
 
 def load_jig_file(path: Path) -> JigSection:

@@ -78,6 +78,7 @@ class ScriptedTransport:
         self.script = script
         self.clock = clock
         self.sent: list[Frame] = []  # every frame the station wrote
+        self.rates: list[int] = []  # every rate the station switched the line to
         self.closed = False
         self._decoder = Decoder(65536)
         self._inbox: deque[Step] = deque()
@@ -108,6 +109,12 @@ class ScriptedTransport:
             return b""  # _check raises on the next call
         self._inbox.popleft()
         return step
+
+    def set_baudrate(self, rate: int) -> None:
+        """The rate changes nothing in memory; what was in flight is discarded."""
+        self._check()
+        self.rates.append(rate)
+        self._inbox = deque(step for step in self._inbox if not isinstance(step, bytes))
 
     def close(self) -> None:
         self.closed = True

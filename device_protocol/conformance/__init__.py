@@ -15,6 +15,7 @@ from device_protocol.conformance.suite import CASES, SUITE
 from device_protocol.conformance.wire import RawClient, TappedTransport
 from device_protocol.errors import Disconnected, LinkError
 from device_protocol.link import Link
+from device_protocol.rate_switch import return_to_default
 from device_protocol.serial_port import open_serial
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
@@ -103,6 +104,7 @@ def run_conformance(
             if on_result:
                 on_result(result)
     finally:
+        return_to_default(link)  # RETURN (SPEC.md 7.10), whatever state a case left
         port.shutdown()
     return Report(url, tuple(results))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from device_protocol.conformance import cases as c
 from device_protocol.conformance import limit_cases as limits
+from device_protocol.conformance import rate_cases as rates
 from device_protocol.conformance import wire_cases as w
 from device_protocol.conformance.session import Session
 
@@ -51,11 +52,14 @@ SUITE: tuple[CaseSpec, ...] = (
     CaseSpec("put-cert", c.put_cert, _CSR),
     CaseSpec("get-cert", c.get_cert, ("put-cert",)),
     CaseSpec("hello-clears-cache", w.hello_clears_cache, ("put-cert",)),
+    CaseSpec("stored-digest", rates.stored_digest, ("get-cert",)),
     CaseSpec("sign", c.sign, _CSR),
     CaseSpec("lock", c.lock, ("put-cert",)),
     CaseSpec("locked", c.locked, ("lock",)),
     CaseSpec("line-length", w.line_length),
     CaseSpec("console", w.console),
+    CaseSpec("baud-switch", rates.baud_switch, _HELLO),
+    CaseSpec("baud-fallback", rates.baud_fallback, _HELLO),
 )
 
 #: (name, case) pairs, in order.

@@ -57,6 +57,11 @@ class TappedTransport:
     def write(self, data: bytes) -> None:
         self._line.write(data)
 
+    def set_baudrate(self, rate: int) -> None:
+        self._line.set_baudrate(rate)
+        self._buf.clear()
+        self.pending.clear()
+
     def close(self) -> None:
         """Kept open for the next case; :meth:`shutdown` closes it."""
 

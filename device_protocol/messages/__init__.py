@@ -7,7 +7,7 @@ ProtocolError.
 
 One module per family: ``envelope`` (the answer kinds, ERR's status table, BUSY, the request
 base), ``identity`` (HELLO, KEYGEN), ``objects`` (GET_CSR, GET_CERT, SIGN, READ), ``writes``
-(PUT_CERT, LOCK) and ``fields`` (field parsing); everything is imported from here.
+(PUT_CERT, LOCK), ``rate`` (BAUD) and ``fields`` (field parsing); everything is imported from here.
 """
 
 from __future__ import annotations
@@ -38,12 +38,15 @@ from device_protocol.messages.objects import (
     Read,
     Sign,
 )
+from device_protocol.messages.rate import DEFAULT_BAUD, Baud, RateInfo, parse_bauds
 from device_protocol.messages.writes import Accepted, Lock, PutCertBegin, PutCertChunk, StateInfo
 
-AnyRequest = Hello | Keygen | GetCsr | GetCert | Sign | Read | PutCertBegin | PutCertChunk | Lock
+AnyRequest = (
+    Hello | Keygen | GetCsr | GetCert | Sign | Read | PutCertBegin | PutCertChunk | Lock | Baud
+)
 
 _SIMPLE: dict[str, type[AnyRequest]] = {
-    cls.NAME: cls for cls in (Hello, Keygen, GetCsr, GetCert, Sign, Read, Lock)
+    cls.NAME: cls for cls in (Hello, Keygen, GetCsr, GetCert, Sign, Read, Lock, Baud)
 }
 
 
@@ -69,6 +72,7 @@ def decode_request(name: str, fields: Mapping[str, str]) -> AnyRequest:
 
 __all__ = [
     "BUSY",
+    "DEFAULT_BAUD",
     "ERR",
     "MAX_OBJECT",
     "MIN_MTU",
@@ -76,6 +80,7 @@ __all__ = [
     "OK",
     "Accepted",
     "AnyRequest",
+    "Baud",
     "BoardState",
     "Chunk",
     "Failure",
@@ -93,6 +98,7 @@ __all__ = [
     "Progress",
     "PutCertBegin",
     "PutCertChunk",
+    "RateInfo",
     "Read",
     "Request",
     "Sign",
@@ -101,5 +107,6 @@ __all__ = [
     "UnknownRequest",
     "b64",
     "decode_request",
+    "parse_bauds",
     "status_name",
 ]

@@ -11,6 +11,7 @@ from typing import ClassVar, Self
 from device_protocol.framing import VERSION
 from device_protocol.messages.envelope import MIN_MTU, Request, Response
 from device_protocol.messages.fields import FieldError, integer, one_of, required
+from device_protocol.messages.rate import parse_bauds
 
 
 class KeyType(enum.StrEnum):
@@ -45,6 +46,7 @@ class HelloInfo:
     mtu: int
     key_type: str | None = None  # the key pair on board, if any
     store: int | None = None  # bytes of chain storage (SPEC.md 1.1; absent: the minimum)
+    bauds: tuple[int, ...] = ()  # rates it can switch to besides the default (SPEC.md 1.2)
 
     def to_fields(self) -> dict[str, str]:
         out = {
@@ -60,6 +62,8 @@ class HelloInfo:
             out["kt"] = self.key_type
         if self.store is not None:
             out["store"] = str(self.store)
+        if self.bauds:
+            out["bauds"] = ",".join(str(rate) for rate in self.bauds)
         return out
 
     @classmethod
@@ -80,6 +84,7 @@ class HelloInfo:
             mtu=integer(f, "mtu", MIN_MTU, 65536),
             key_type=kt,
             store=integer(f, "store", 1, 2**31) if "store" in f else None,
+            bauds=parse_bauds(f["bauds"]) if "bauds" in f else (),
         )
 
 

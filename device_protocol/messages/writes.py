@@ -14,20 +14,25 @@ from device_protocol.messages.identity import BoardState
 
 @dataclass(frozen=True)
 class Accepted:
-    """PUT_CERT's answer: the next offset expected, and whether the object is committed."""
+    """PUT_CERT's answer: the next offset expected, whether the object is committed, and on
+    the final chunk (SPEC.md 1.2) the SHA-256 of the chain as read back from storage."""
 
     next: int
     done: bool = False
+    stored_sha256: bytes | None = None
 
     def to_fields(self) -> dict[str, str]:
         out = {"next": str(self.next)}
         if self.done:
             out["done"] = "1"
+        if self.stored_sha256 is not None:
+            out["sha"] = self.stored_sha256.hex()
         return out
 
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Self:
-        return cls(integer(f, "next", 0, MAX_OBJECT), f.get("done") == "1")
+        stored = sha256_field(f) if "sha" in f else None
+        return cls(integer(f, "next", 0, MAX_OBJECT), f.get("done") == "1", stored)
 
 
 @dataclass(frozen=True)

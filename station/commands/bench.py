@@ -12,9 +12,10 @@ from pathlib import Path
 import click
 
 from station.bench.audit_scale import audit_at_scale
-from station.bench.cycles import cycle_vs_physics, scaling, station_cpu
+from station.bench.cycles import scaling, station_cpu
 from station.bench.factory_store import factory_store
 from station.bench.figures import Figure, table
+from station.bench.rates import DEFAULT, FAST, rate_physics
 from station.bench.soak import soak
 from station.bench.tokens import token_vs_file
 from station.commands.options import json_option
@@ -25,9 +26,10 @@ def _figures(
     quick: bool, log: bool, factory_url: str | None, only_factory: bool = False
 ) -> list[Figure]:
     sections: list[tuple[str, Callable[[Path], list[Figure]]]] = [
-        ("cycle vs physics", cycle_vs_physics),
+        ("cycle vs physics", rate_physics),
         ("station CPU per board", lambda w: station_cpu(w, 5 if quick else 20)),
-        ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32))),
+        ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32), DEFAULT)),
+        ("scaling fast", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32), FAST)),
         ("token vs file key", lambda w: token_vs_file(w, 5 if quick else 20)),
         ("audit at scale", lambda w: audit_at_scale(w, 20_000 if quick else 1_000_000)),
     ]

@@ -60,7 +60,12 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
     try:
         with open_audit(config) as audit:
             station = station_context(
-                config, audit, signer, request_timeout=timeout, reserver=reserver_of(config)
+                config,
+                audit,
+                signer,
+                request_timeout=timeout,
+                reserver=reserver_of(config),
+                max_baud=jig.max_baud,
             )
             exporter = AuditShiftExporter(
                 audit, audit_signer, config.export.folder, station.station_id

@@ -43,11 +43,13 @@ def station_context(
     key_preference: tuple[str, ...] = DEFAULT_KEY_PREFERENCE,
     guard_space: bool = True,
     reserver: Reserver | None = None,
+    max_baud: int | None = None,
 ) -> StationContext:
     """What the engine needs from this station for cycles on its slots. ``guard_space``
     False: no free-space check (a throwaway home: the demo, benchmarks, tests). ``reserver``:
     the factory store's key reservation before signing (built by the caller from [factory],
-    since the store sits above the engine), or None."""
+    since the store sits above the engine), or None. ``max_baud``: the jig's, when it is not
+    station.toml's ([jig] max_baud)."""
     return StationContext(
         station_id=config.station.id,
         signer=signer,
@@ -59,4 +61,5 @@ def station_context(
         retries=retries,
         space=space_guard(config) if guard_space else None,
         reserver=reserver,
+        max_baud=config.jig.max_baud if max_baud is None else max_baud,
     )

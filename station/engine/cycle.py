@@ -15,6 +15,7 @@ The steps for a board that returns are in :mod:`station.engine.resume`.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -27,6 +28,7 @@ from cryptography import x509
 from device_protocol import messages as m
 from device_protocol.errors import DeviceError
 from device_protocol.link import Link
+from device_protocol.rate_switch import return_to_default
 from device_protocol.signatures import verify_sha256
 from station.audit import CertificateRecord, CertificateStatus, EventContext, NewEvent
 from station.engine.events import (
@@ -41,6 +43,7 @@ from station.engine.events import (
 from station.engine.failures import BoardRefused, IdentityMismatch, ReadbackMismatch, classify
 from station.engine.hello_check import check_hello, pick_key_type
 from station.engine.options import CycleOptions as CycleOptions  # built where cycles are
+from station.engine.rate import negotiate
 from station.engine.result_text import result_line
 from station.engine.resume import Resumed, ResumeSteps, locked_board_reason
 from station.engine.station import StationContext
@@ -86,6 +89,7 @@ class Cycle(ResumeSteps):
         self._note = ""
         self._provisioned_at: datetime | None = None
         self._deferred: list[Write] = []
+        self._baud: int | None = None  # the line rate the cycle ran at, once HELLO passed
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -147,7 +151,10 @@ class Cycle(ResumeSteps):
                 on_console=self._console,
                 on_progress=self._progress,
             ) as link:
-                self._cycle(link)
+                try:
+                    self._cycle(link)
+                finally:  # RETURN (SPEC.md 7.10): the slot's watcher probes at the default rate
+                    return_to_default(link)
         except Exception as error:  # every outcome becomes a result and an audit event
             failure = classify(error, self._step, self.slot)
             try:
@@ -170,6 +177,7 @@ class Cycle(ResumeSteps):
             elapsed=self._timer() - self._start,
             note=self._note,
             provisioned_at=self._provisioned_at if failure is None else None,
+            baud=self._baud,
         )
         log.info("slot %s %s", self.slot, result_line(result, where=self.port))
         self.listener(result)
@@ -190,15 +198,22 @@ class Cycle(ResumeSteps):
                 f"the label says {expected} but the board reports {info.uid}; check the label "
                 "and that the board sits in the right slot",
             )
-        self._later(
-            self._event("STARTED", data={"state": info.state.value, "firmware": info.firmware})
-        )
+        started: dict[str, Any] = {"state": info.state.value, "firmware": info.firmware}
         refusal = check_hello(
             info,
             profile=self.station.profile,
             key_preference=self.station.key_preference,
             issuer=self.station.signer.issuer_cert,
         )
+        try:
+            if refusal is None:  # every later byte at the fastest rate both ends hold
+                self._baud, note = negotiate(
+                    link, info, self.slot, self.station.max_baud, self.station.rates
+                )
+                self._note = note
+                started["baud"] = self._baud
+        finally:
+            self._later(self._event("STARTED", data=started))
         if refusal is not None:  # before KEYGEN: no key made, no certificate issued
             raise BoardRefused(refusal.code, refusal.message)
         audit = self.station.audit
@@ -268,7 +283,7 @@ class Cycle(ResumeSteps):
         self._enter(Step.DELIVER)
         assert self._serial is not None
         try:
-            link.put_cert(chain)
+            stored = link.put_cert(chain)
         except DeviceError as error:
             if error.status in (
                 m.Status.STORAGE_FAILED,
@@ -283,7 +298,9 @@ class Cycle(ResumeSteps):
                 )
             raise
         self._later(self._advance(self._serial, CertificateStatus.DELIVERED))
-        self._finish(link, pem, chain, CertificateStatus.DELIVERED, already_locked=False)
+        self._finish(
+            link, pem, chain, CertificateStatus.DELIVERED, already_locked=False, stored=stored
+        )
 
     def _finish(
         self,
@@ -293,11 +310,22 @@ class Cycle(ResumeSteps):
         status: CertificateStatus,
         *,
         already_locked: bool,
+        stored: bytes | None = None,
     ) -> None:
-        """Read back, prove possession, lock; ``status`` is the certificate's as recorded."""
+        """Read back, prove possession, lock; ``status`` is the certificate's as recorded.
+        ``stored``: the SHA-256 of the chain the board read from its storage after the commit
+        (SPEC.md 1.2), which proves the chain without moving it back; None: read it back."""
         assert self._serial is not None
         self._enter(Step.READBACK)
-        if link.get_cert() != chain:
+        if stored is not None:
+            if stored != hashlib.sha256(chain).digest():
+                raise ReadbackMismatch(
+                    "readback.stored-digest",
+                    f"board {self._uid} stored a different certificate chain than it was sent "
+                    "(the SHA-256 it read back from its storage differs): retry the board, and "
+                    "set it aside for repair if it fails again",
+                )
+        elif link.get_cert() != chain:
             raise ReadbackMismatch(
                 "readback.mismatch",
                 "the certificate chain read back differs from the one written; retry",

@@ -95,6 +95,8 @@ class CycleResult:
     #: Set when the board came back locked with the certificate recorded as locked for it (and
     #: proved it holds the key): when that certificate was locked. Nothing was changed.
     provisioned_at: datetime | None = None
+    #: The line rate the cycle ran at after HELLO (SPEC.md 7.10); None: it did not get there.
+    baud: int | None = None
 
     @property
     def outcome(self) -> Outcome:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from station.audit import AuditDB
 from station.disk import SpaceGuard
+from station.engine.rate import RateMemory
 from station.engine.reservation import Reserver
 from station.pki.policy import CsrPolicy
 from station.pki.profile import DeviceProfile
@@ -32,6 +33,11 @@ class StationContext:
     space: SpaceGuard | None = None
     #: Reserves each key in the factory store before signing ([factory] reserve). None: off.
     reserver: Reserver | None = None
+    #: The fastest line rate the jig's cables and adapters carry ([jig] max_baud; SPEC.md
+    #: 7.10); the default 115200 means no negotiation.
+    max_baud: int = 115200
+    #: Boards that could not hold a rate on a slot, not asked again there.
+    rates: RateMemory = field(default_factory=RateMemory)
 
     @property
     def profile(self) -> DeviceProfile:

@@ -147,3 +147,28 @@ def test_factory_shifts() -> None:
 def test_factory_shifts_refused(given: dict[str, object], expected: str) -> None:
     with pytest.raises(ConfigError, match=re.escape(expected)):
         parse_config({"station": {"id": "st-1", "org": "Acme"}, "factory": given}, HOME, "t")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (57600, "57600 is not a standard"),
+        (1_000_001, "1000001 is not a standard"),
+        ("fast", "'fast'"),
+    ],
+)
+def test_max_baud_refused_with_what_to_set(value: object, expected: str) -> None:
+    data = {"station": {"id": "st-1", "org": "Acme"}, "jig": {"max_baud": value}}
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, HOME, "station.toml")
+    message = str(info.value)
+    assert f"jig.max_baud: {expected}" in message
+    assert "921600" in message
+    assert "115200: no switching" in message
+
+
+def test_max_baud_defaults_to_no_switching_and_takes_a_standard_rate() -> None:
+    base = {"station": {"id": "st-1", "org": "Acme"}}
+    assert parse_config(base, HOME, "t").jig.max_baud == 115200
+    fast = parse_config({**base, "jig": {"max_baud": 921600}}, HOME, "t")
+    assert fast.jig.max_baud == 921600

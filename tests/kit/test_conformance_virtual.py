@@ -134,3 +134,30 @@ def test_help_says_it_is_destructive() -> None:
     )
     assert "DESTRUCTIVE" in done.stdout
     assert "LOCKS" in done.stdout
+
+
+def test_a_board_with_bauds_and_the_stored_digest_passes_the_1_2_cases(
+    make_board: MakeBoard,
+) -> None:
+    board = make_board(Faults(bauds=(460800, 921600), boot_chatter=False))
+    report = run_conformance(board.url)
+    assert report.passed, [(r.name, r.detail) for r in report.results if not r.passed]
+    assert "BAUD 921600: proved and confirmed" in report.result("baud-switch").detail
+    assert "back at 115200 within 2 s" in report.result("baud-fallback").detail
+    assert "GET_CERT's sha agrees" in report.result("stored-digest").detail
+    assert board.rate.rate == 115200  # the run ended with the line at the default rate
+
+
+def test_a_1_1_board_passes_the_optional_cases_trivially(make_board: MakeBoard) -> None:
+    report = run_conformance(make_board(Faults(no_stored_digest=True)).url)
+    assert report.passed, [(r.name, r.detail) for r in report.results if not r.passed]
+    for case in ("baud-switch", "baud-fallback", "stored-digest"):
+        assert "nothing to check" in report.result(case).detail
+
+
+def test_a_board_that_cannot_hold_its_rate_fails_baud_switch(make_board: MakeBoard) -> None:
+    board = make_board(Faults(bauds=(921600,), garble_after_switch=True, boot_chatter=False))
+    report = run_conformance(board.url)
+    assert report.failed == ["baud-switch"]
+    assert "both ends fell back to 115200" in report.result("baud-switch").detail
+    assert report.result("baud-fallback").passed

@@ -31,6 +31,13 @@ from fixtures.board.faults import Faults, FaultSpecError, parse_fault
         pytest.param("reorder", Faults(reorder=True), id="ok/reorder"),
         pytest.param("lower-escapes", Faults(lower_escapes=True), id="ok/lower-escapes"),
         pytest.param("crlf", Faults(crlf=True), id="ok/crlf"),
+        pytest.param("bauds=921600", Faults(bauds=(921600,)), id="ok/bauds"),
+        pytest.param("bauds=230400,921600", Faults(bauds=(230400, 921600)), id="ok/bauds-several"),
+        pytest.param(
+            "garble-after-switch", Faults(garble_after_switch=True), id="ok/garble-after-switch"
+        ),
+        pytest.param("no-stored-digest", Faults(no_stored_digest=True), id="ok/no-stored-digest"),
+        pytest.param("flash-corrupt", Faults(flash_corrupt=True), id="ok/flash-corrupt"),
     ],
 )
 def test_ok(spec: str, expected: Faults) -> None:
@@ -49,6 +56,8 @@ def test_ok(spec: str, expected: Faults) -> None:
         pytest.param("melt", "unknown fault", id="fail/unknown"),
         pytest.param("uid=", "needs the id", id="fail/uid-empty"),
         pytest.param("store=lots", "number of bytes", id="fail/store-text"),
+        pytest.param("bauds=921600,460800", "ascending rates", id="fail/bauds-order"),
+        pytest.param("bauds=fast", "ascending rates", id="fail/bauds-text"),
     ],
 )
 def test_fail(spec: str, reason: str) -> None:
