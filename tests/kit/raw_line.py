@@ -14,6 +14,7 @@ from types import TracebackType
 from device_protocol.framing import Decoder, Frame, encode
 
 SPEEDS = {
+    termios.B38400: 38400,  # a new pty's (QEMU leaves its pty there)
     termios.B115200: 115200,
     termios.B230400: 230400,
     termios.B460800: 460800,
