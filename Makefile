@@ -72,7 +72,7 @@ test-fast: venv
 
 # The C reference agent (device_protocol/agent): portable C99 core + POSIX HAL + mbedTLS 2.28.
 AGENT_DIR  := device_protocol/agent
-AGENT_SRC  := $(addprefix $(AGENT_DIR)/,agent.c frame.c codec.c crypto_mbedtls.c hal_posix.c main_posix.c)
+AGENT_SRC  := $(addprefix $(AGENT_DIR)/,agent.c baud.c frame.c codec.c crypto_mbedtls.c hal_posix.c main_posix.c)
 AGENT_HDR  := $(wildcard $(AGENT_DIR)/*.h)
 AGENT_BIN  := build/agent/station-agent
 AGENT_CC   ?= gcc

@@ -8,7 +8,7 @@
 #include "hal.h"
 
 #define AGENT_MODEL "SA1"
-#define AGENT_FW "1.1"
+#define AGENT_FW "1.2"
 /* SPEC.md 4: the first BUSY by 0.5 s, then at least every 1 s. Half of each, so a late tick (a slow
  * core, an emulator on a loaded host) still keeps within the spec. */
 #define BUSY_EVERY_MS 250u
@@ -42,6 +42,7 @@ int agent_init(agent_t *a)
     long n;
     memset(a, 0, sizeof *a);
     decoder_init(&a->dec);
+    baud_init(&a->baud);
     n = hal_store_read(HAL_SLOT_KEY, a->key, sizeof a->key);
     if (n > 1 && a->key[0] >= KT_EC_P256 && a->key[0] <= KT_RSA_2048) {
         a->kt = (key_type_t)a->key[0];
@@ -109,7 +110,7 @@ static int get_uint(const frame_t *f, const char *key, uint32_t lo, uint32_t hi,
 static void hello(agent_t *a, const frame_t *f)
 {
     uint32_t v;
-    char keys[64] = "";
+    char keys[96] = ""; /* also the bauds list, after the keys are sent */
     size_t i;
     if (get_uint(f, "v", 1, 999, &v)) { err(a, f->seq, BAD_REQUEST, "v missing or invalid"); return; }
     for (i = 0; i < N_KEY_TYPES; i++) {
@@ -126,7 +127,33 @@ static void hello(agent_t *a, const frame_t *f)
     enc_uint(&a->out, "mtu", AGENT_MTU);
     if (a->kt != KT_NONE) enc_str(&a->out, "kt", kt_name(a->kt));
     /* no store field: AGENT_CHAIN_MAX is the minimum of SPEC.md 7.1, which a station assumes
-     * when store is absent; leaving it out keeps the worst-case answer within mtu 128 */
+     * when store is absent */
+    if (baud_capable() && baud_list(keys, sizeof keys) == 0) enc_str(&a->out, "bauds", keys);
+}
+
+/* SPEC.md 1.2: answered at the current rate; on_frame switches once the answer has left */
+static void baud(agent_t *a, const frame_t *f)
+{
+    uint32_t rate;
+    if (!baud_capable()) { err(a, f->seq, UNSUPPORTED, "unknown message"); return; }
+    if (get_uint(f, "rate", 1, 0xFFFFFFFFu, &rate) || !baud_offered(rate)) {
+        err(a, f->seq, BAD_REQUEST, "rate missing or not offered (115200 or one of bauds in HELLO)");
+        return;
+    }
+    ok(a, f->seq);
+    enc_uint(&a->out, "rate", rate);
+    a->baud.pending = rate;
+}
+
+/* Read the committed chain back from storage into the RAM mirror and hash what was read, so a
+ * digest proves what the flash holds (SPEC.md 1.2: PUT_CERT's final chunk and GET_CERT). */
+static int reload_chain(agent_t *a, uint8_t sha[32])
+{
+    long n = hal_store_read(HAL_SLOT_CHAIN, a->chain, sizeof a->chain);
+    a->chain_len = n > 0 ? (size_t)n : 0;
+    if (n < 0) return -1;
+    crypto_sha256(a->chain, a->chain_len, sha);
+    return 0;
 }
 
 static void keygen(agent_t *a, const frame_t *f)
@@ -250,12 +277,30 @@ static void put_cert(agent_t *a, const frame_t *f)
             err(a, f->seq, STORAGE_FAILED, "flash write failed; previous chain kept");
             return;
         }
-        memcpy(a->chain, a->xfer, a->xfer_len);
-        a->chain_len = a->xfer_len;
+        if (reload_chain(a, sha)) {
+            err(a, f->seq, STORAGE_FAILED, "chain written, reading it back failed; retry");
+            return;
+        }
     }
     ok(a, f->seq);
     enc_uint(&a->out, "next", (uint32_t)a->xfer_len);
-    if (a->xfer_len == a->xfer_total) enc_uint(&a->out, "done", 1);
+    if (a->xfer_len == a->xfer_total) {
+        enc_uint(&a->out, "done", 1);
+        enc_hex(&a->out, "sha", sha, 32); /* of the chain as read back from storage */
+    }
+}
+
+static void get_cert(agent_t *a, const frame_t *f)
+{
+    uint8_t sha[32];
+    if (reload_chain(a, sha)) {
+        err(a, f->seq, STORAGE_FAILED, "reading the chain from storage failed");
+        return;
+    }
+    if (a->chain_len == 0) { err(a, f->seq, NO_OBJECT, "no certificate chain stored"); return; }
+    ok(a, f->seq);
+    enc_uint(&a->out, "total", (uint32_t)a->chain_len);
+    enc_hex(&a->out, "sha", sha, 32);
 }
 
 static void sign(agent_t *a, const frame_t *f)
@@ -293,14 +338,10 @@ static void dispatch(agent_t *a, const frame_t *f)
 {
     static const struct { const char *name; void (*fn)(agent_t *, const frame_t *); } H[] = {
         {"HELLO", hello}, {"KEYGEN", keygen}, {"GET_CSR", get_csr}, {"READ", read_obj},
-        {"PUT_CERT", put_cert}, {"SIGN", sign}, {"LOCK", lock}};
+        {"PUT_CERT", put_cert}, {"SIGN", sign}, {"LOCK", lock}, {"GET_CERT", get_cert},
+        {"BAUD", baud}};
     size_t i;
     if (f->version != 1) { err(a, f->seq, BAD_VERSION, "speaks P1 only"); return; }
-    if (strcmp(f->name, "GET_CERT") == 0) {
-        if (a->chain_len == 0) err(a, f->seq, NO_OBJECT, "no certificate chain stored");
-        else ok_object(a, f->seq, a->chain, a->chain_len);
-        return;
-    }
     for (i = 0; i < sizeof H / sizeof H[0]; i++)
         if (strcmp(f->name, H[i].name) == 0) { H[i].fn(a, f); return; }
     err(a, f->seq, UNSUPPORTED, "unknown message");
@@ -309,6 +350,7 @@ static void dispatch(agent_t *a, const frame_t *f)
 static void on_frame(agent_t *a, const frame_t *f)
 {
     size_t n;
+    baud_on_frame(&a->baud, f);
     /* replay, never redo; HELLO always runs afresh and its answer replaces the cache, so no
      * request from before it is ever replayed after it (SPEC.md 3.8) */
     if (f->seq == a->last_seq && f->crc == a->last_crc && a->last_len &&
@@ -326,10 +368,12 @@ static void on_frame(agent_t *a, const frame_t *f)
         n = enc_finish(&a->out);
     }
     memcpy(a->last_line, a->out.buf, n);
-    a->last_len = n;
+    /* BAUD is never replayed (SPEC.md 1.2): a copy of it runs afresh at the rate it arrives at */
+    a->last_len = strcmp(f->name, "BAUD") == 0 ? 0 : n;
     a->last_seq = f->seq;
     a->last_crc = f->crc;
     hal_uart_write((const uint8_t *)a->out.buf, n);
+    baud_after_answer(&a->baud);
     if (strcmp(f->name, "KEYGEN") == 0 || strcmp(f->name, "LOCK") == 0) log_line(state_name(a));
 }
 
@@ -344,3 +388,5 @@ void agent_feed(agent_t *a, const uint8_t *data, size_t n)
         else if (ev == DEC_BAD) hal_uart_write((const uint8_t *)NAK, sizeof NAK - 1);
     }
 }
+
+int agent_poll(agent_t *a) { return baud_poll(&a->baud); }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "baud.h"
 #include "crypto.h"
 #include "frame.h"
 
@@ -43,11 +44,15 @@ typedef struct {
     /* keep-alives for the request being executed */
     uint32_t busy_seq, busy_at;
     int busy_sent;
+    baud_t baud; /* the UART's rate (SPEC.md 1.2) */
 } agent_t;
 
 /* Load the persistent state; 0 on success. */
 int agent_init(agent_t *a);
 /* Process bytes received from the UART (answers are written through hal_uart_write). */
 void agent_feed(agent_t *a, const uint8_t *data, size_t n);
+/* Call from the main loop between requests: the rate's probation and idle timers. Returns
+ * nonzero while one runs (call again within about 10 ms); 0 when it can wait for input. */
+int agent_poll(agent_t *a);
 
 #endif

@@ -7,7 +7,9 @@
 #include <stdint.h>
 
 #ifndef AGENT_MTU
-#define AGENT_MTU 128 /* the longest line, LF included, received or sent (SPEC.md 2.5) */
+/* the longest line, LF included, received or sent (SPEC.md 2.5); 256 so that HELLO with bauds
+ * fits in its worst case (7.1), and fewer, longer chunks move the chain and the CSR */
+#define AGENT_MTU 256
 #endif
 #define FRAME_MAX_FIELDS 8
 

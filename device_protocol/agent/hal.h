@@ -21,7 +21,19 @@ typedef enum {
  * a port that shares the UART with its log can hold the log lock for the duration. */
 void hal_uart_write(const uint8_t *data, size_t n);
 
-/* Milliseconds from any origin, wrapping; used for BUSY keep-alives only. */
+/* The rates the UART can switch to besides the default 115200, ascending: returns their count
+ * and points *rates at them (0: the board does not switch; it then answers BAUD as unknown). */
+size_t hal_uart_rates(const uint32_t **rates);
+
+/* Wait until the transmitter is empty (the last stop bit of what hal_uart_write queued has left
+ * the pin), then receive and send at rate (115200 or one of hal_uart_rates); 0 on success, -1
+ * when the UART refused (it then still runs at the old rate). The agent calls it within a few
+ * milliseconds of writing its BAUD answer: it MUST take effect within 10 ms of that answer's last
+ * byte leaving (SPEC.md 1.2, SWITCH_GAP). */
+int hal_uart_set_rate(uint32_t rate);
+
+/* Milliseconds from any origin, wrapping; BUSY keep-alives and the rate's probation and idle
+ * timers run on it. */
 uint32_t hal_millis(void);
 
 /* Read a slot into buf: returns its length, 0 when the slot is empty, -1 on a read error or

@@ -1,12 +1,16 @@
-/* hal.h on POSIX, for the host build: a pty master as the UART, a state folder as flash (one
- * file per slot, replaced by write + fsync + rename), /dev/urandom as the entropy source. */
+/* hal.h on POSIX, for the host build: a pty master as the UART (its rate set with tcsetattr),
+ * a state folder as flash (one file per slot, replaced by write + fsync + rename), /dev/urandom
+ * as the entropy source. */
 #define _XOPEN_SOURCE 600
+#define _DEFAULT_SOURCE /* B230400 and above are not in POSIX */
 #include "hal_posix.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -16,7 +20,50 @@ static char uid[13];
 
 static const char *SLOT_FILES[] = {"key.der", "chain.pem", "locked"};
 
+/* the termios speeds this build can set, and the ones it offers (hal_posix_set_rates) */
+static const struct { uint32_t rate; speed_t speed; } SPEEDS[] = {
+    {115200, B115200}, {230400, B230400}, {460800, B460800}, {921600, B921600},
+    {1000000, B1000000}, {1500000, B1500000}, {2000000, B2000000}};
+#define N_SPEEDS (sizeof SPEEDS / sizeof SPEEDS[0])
+static uint32_t rates[N_SPEEDS];
+static size_t n_rates;
+
 void hal_posix_set_uart(int fd) { uart_fd = fd; }
+
+int hal_posix_set_rates(const char *list)
+{
+    const char *p = list;
+    size_t i;
+    n_rates = 0;
+    while (*p != '\0') {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || (*end != ',' && *end != '\0') || n_rates == N_SPEEDS) return -1;
+        for (i = 1; i < N_SPEEDS && SPEEDS[i].rate != v; i++) {}
+        if (i == N_SPEEDS || (n_rates > 0 && v <= rates[n_rates - 1])) return -1;
+        rates[n_rates++] = (uint32_t)v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    return 0;
+}
+
+size_t hal_uart_rates(const uint32_t **out)
+{
+    *out = rates;
+    return n_rates;
+}
+
+int hal_uart_set_rate(uint32_t rate)
+{
+    struct termios t;
+    size_t i;
+    for (i = 0; i < N_SPEEDS && SPEEDS[i].rate != rate; i++) {}
+    if (i == N_SPEEDS || uart_fd < 0) return -1;
+    /* on a pty master these act on the pty's one termios, which the station's side reads back */
+    if (tcdrain(uart_fd) || tcgetattr(uart_fd, &t)) return -1;
+    if (cfsetispeed(&t, SPEEDS[i].speed) || cfsetospeed(&t, SPEEDS[i].speed)) return -1;
+    return tcsetattr(uart_fd, TCSANOW, &t);
+}
 
 static int slot_path(hal_slot_t slot, const char *suffix, char *out, size_t cap)
 {

@@ -33,10 +33,11 @@ def agent_binary() -> Path:
 def start_agent(agent_binary: Path, tmp_path: Path) -> Iterator[Callable[..., Agent]]:
     started: list[Agent] = []
 
-    def start(name: str = "board") -> Agent:
+    def start(name: str = "board", *options: str) -> Agent:
+        """Start the agent with its storage in tmp_path/agent-NAME and more command-line options."""
         state = tmp_path / f"agent-{name}"
         process = subprocess.Popen(
-            [str(agent_binary), "--state", str(state)],
+            [str(agent_binary), "--state", str(state), *options],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

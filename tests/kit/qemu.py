@@ -46,12 +46,17 @@ def start_qemu(qemu_elf: Path, tmp_path: Path) -> Iterator[Callable[..., Agent]]
     started: list[Agent] = []
     command = qemu_command(qemu_elf)
 
-    def start(name: str = "board") -> Agent:
+    def start(name: str = "board", *options: str) -> Agent:
+        """QEMU with its storage in tmp_path/qemu-NAME, more QEMU options, stderr to NAME.log."""
         state = tmp_path / f"qemu-{name}"
         state.mkdir(exist_ok=True)
         with (tmp_path / f"qemu-{name}.log").open("a") as log:
             process = subprocess.Popen(
-                command, cwd=state, stdout=subprocess.PIPE, stderr=log, text=True
+                [*command[:-2], *options, *command[-2:]],
+                cwd=state,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
             )
         assert process.stdout is not None
         line = process.stdout.readline()  # QEMU prints the pty's path on stdout

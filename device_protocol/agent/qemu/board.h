@@ -9,7 +9,8 @@
 #define BOARD_CPU_HZ 25000000u
 #define BOARD_STACK_PAINT 0xA5A5A5A5u
 
-/* UART0 at 115200 8N1, and the 1 ms SysTick behind hal_millis. */
+/* UART0 at 115200 8N1 (hal_uart_set_rate changes the rate), TIMER0 behind hal_millis, the 1 ms
+ * SysTick for the keep-alive poll. */
 void board_init(void);
 /* The next received byte, or -1 when none is waiting (never blocks). */
 int board_uart_getc(void);

@@ -1,6 +1,6 @@
-/* hal.h on QEMU's mps2-an386: UART0 (CMSDK APB UART) as the line, TIMER0 as the clock (SysTick
- * for the keep-alive poll), and, through semihosting, host files as flash and the host's
- * /dev/urandom as entropy.
+/* hal.h on QEMU's mps2-an386: UART0 (CMSDK APB UART) as the line, its rate set by BAUDDIV from
+ * the 25 MHz clock, TIMER0 as the clock (SysTick for the keep-alive poll), and, through
+ * semihosting, host files as flash and the host's /dev/urandom as entropy.
  *
  * EMULATOR ONLY: the entropy source and the storage exist because QEMU provides them. A
  * product MUST seed from its TRNG and keep its slots in its own flash (see the agent README). */
@@ -33,6 +33,11 @@
 #define HOST_ENOENT 2
 
 extern uint32_t __stack_bottom, __stack_top, __isr_stack_bottom, __isr_stack_top;
+
+/* BAUDDIV = clock / rate, at least 16 (the CMSDK UART's minimum: 1.56 Mbaud at 25 MHz); each
+ * of these is within 0.5% of its rate (27, 54 and 108.5 -> 109 cycles per bit) */
+static const uint32_t RATES[] = {230400u, 460800u, 921600u};
+static uint32_t uart_div;
 
 static uint64_t timer_cycles; /* TIMER0 cycles since board_init, widened past its wrap */
 static uint32_t timer_last;
@@ -81,7 +86,8 @@ static void load_uid(void)
 
 void board_init(void)
 {
-    UART_BAUDDIV = BOARD_CPU_HZ / 115200u;
+    uart_div = (BOARD_CPU_HZ + 115200u / 2) / 115200u;
+    UART_BAUDDIV = uart_div;
     UART_CTRL = 3u; /* TX and RX enabled, no interrupts: the main loop polls */
     TIMER_RELOAD = 0xFFFFFFFFu;
     TIMER_VALUE = 0xFFFFFFFFu;
@@ -121,6 +127,28 @@ void hal_uart_write(const uint8_t *data, size_t n)
         }
         UART_DATA = *data++;
     }
+}
+
+size_t hal_uart_rates(const uint32_t **rates)
+{
+    *rates = RATES;
+    return sizeof RATES / sizeof RATES[0];
+}
+
+int hal_uart_set_rate(uint32_t rate)
+{
+    uint32_t div = (BOARD_CPU_HZ + rate / 2) / rate, start;
+    if (rate == 0 || div < 16u) return -1;
+    while (UART_STATE & UART_TX_FULL) {
+    } /* the holding register gave its last byte to the shifter */
+    /* the CMSDK UART has no transmitter-idle flag: wait out the shifter's frame (start, 8 data,
+     * stop: 10 bit times at the old rate, one more for margin) on TIMER0, which counts down */
+    start = TIMER_VALUE;
+    while ((uint32_t)(start - TIMER_VALUE) < 11u * uart_div) {
+    }
+    UART_BAUDDIV = div;
+    uart_div = div;
+    return 0;
 }
 
 uint32_t hal_millis(void)

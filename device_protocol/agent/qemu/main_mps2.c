@@ -39,5 +39,6 @@ int main(void)
         /* take what the UART has queued, then let the agent answer */
         for (n = 0; n < sizeof buf && (c = board_uart_getc()) >= 0; n++) buf[n] = (uint8_t)c;
         if (n > 0) agent_feed(&agent, buf, n);
+        (void)agent_poll(&agent); /* the rate's probation and idle timers */
     }
 }
