@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import subprocess
 import sys
 from collections.abc import Callable
@@ -77,8 +76,11 @@ def test_passes_the_conformance_suite(start_agent: StartAgent) -> None:
     assert "6 NAK, 0 unanswered, none acted on" in cases["bad-crc"]
     assert "not NAKed" in cases["framing"]
     assert "ran afresh (BAD_STATE)" in cases["hello-clears-cache"]
-    # the worst case with bauds: test_agent_baud (a station before 1.2 does not count bauds)
-    assert re.fullmatch(r"HELLO takes at most 1\d\d bytes <= mtu 256", cases["hello-fits"])
+    assert cases["hello-fits"] == "HELLO takes at most 153 bytes <= mtu 256"  # bauds counted
+    # protocol 1.2: the rate switch and the digest of the stored chain, each really exercised
+    assert cases["baud-switch"].startswith("BAUD 921600: proved and confirmed, held past probation")
+    assert cases["baud-fallback"].startswith("unconfirmed BAUD 921600: back at 115200")
+    assert cases["stored-digest"].startswith("final chunk sha = SHA-256 of the chain sent")
     assert "identical answers" in cases["replay"]
     assert "<= mtu 256" in cases["line-length"]
     assert agent.stop() == 0  # SIGTERM: a clean exit

@@ -6,12 +6,18 @@ it does not offer, and the final PUT_CERT chunk's `sha` of the chain it stored."
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 
 from device_protocol.framing import SEQ_MODULO, Frame, encode
+from device_protocol.link import Link
+from station.engine.cycle import Cycle, CycleOptions
+from station.engine.events import CycleResult
+from station.engine.station import StationContext
 
 from .raw_line import RawLine
 from .running import Agent
@@ -160,3 +166,42 @@ def test_the_final_chunk_and_get_cert_carry_the_sha_of_the_stored_chain(
         damaged = chain[:-2] + b"?\n"
         (agent.state / "chain.pem").write_bytes(damaged)
         assert line.request("GET_CERT").get("sha") == hashlib.sha256(damaged).hexdigest()
+
+
+def _provision(station: StationContext, url: str) -> tuple[CycleResult, Link]:
+    """One cycle on a jig whose cables carry 921600 baud; the result and the link it ran on."""
+    links: list[Link] = []
+
+    def factory(port: str, **kw: Any) -> Link:
+        links.append(Link.open_url(port, **kw))
+        return links[-1]
+
+    context = dataclasses.replace(station, max_baud=921600)
+    result = Cycle(context, "1", url, CycleOptions(operator="op-1"), link_factory=factory).run()
+    return result, links[0]
+
+
+def test_the_station_provisions_the_agent_at_its_negotiated_rate(
+    station: StationContext, start_agent: StartAgent
+) -> None:
+    agent = start_agent()
+    result, link = _provision(station, agent.url)
+    assert result.passed, result.failure
+    assert result.baud == 921600
+    assert (link.stats.switches, link.stats.fallbacks) == (1, 0)
+    # HELLO and BAUD at the default rate; everything from the proof HELLO on at 921600, where
+    # the stored chain's digest stands in for reading the chain back
+    assert link.stats.rate_bytes[921600] > 3 * link.stats.rate_bytes[DEFAULT]
+    assert link.stats.bytes_in + link.stats.bytes_out < 5000
+    with RawLine(agent.url) as line:  # the agent is back at the default rate, as is its pty
+        assert line.speed() == DEFAULT
+        assert line.request("HELLO", v="1").get("state") == "locked"
+
+
+def test_an_agent_without_the_capability_provisions_at_the_default_rate(
+    station: StationContext, start_agent: StartAgent
+) -> None:
+    agent = start_agent("board", "--bauds", "")
+    result, link = _provision(station, agent.url)
+    assert result.passed, result.failure
+    assert (result.baud, link.stats.switches, set(link.stats.rate_bytes)) == (DEFAULT, 0, {DEFAULT})

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -51,8 +50,11 @@ def test_passes_the_conformance_suite(start_qemu: StartQemu) -> None:
     assert not failed
     assert done.returncode == 0
     cases = {c["name"]: c["detail"] for c in report["cases"]}
-    # the worst case with bauds: test_agent_baud (a station before 1.2 does not count bauds)
-    assert re.fullmatch(r"HELLO takes at most 1\d\d bytes <= mtu 256", cases["hello-fits"])
+    assert cases["hello-fits"] == "HELLO takes at most 153 bytes <= mtu 256"  # bauds counted
+    # protocol 1.2 on the Cortex-M4: the rate switch (BAUDDIV) and the stored chain's digest
+    assert cases["baud-switch"].startswith("BAUD 921600: proved and confirmed, held past probation")
+    assert cases["baud-fallback"].startswith("unconfirmed BAUD 921600: back at 115200")
+    assert cases["stored-digest"].startswith("final chunk sha = SHA-256 of the chain sent")
     assert "BUSY" in cases["keep-alive"]  # RSA-2048 keygen on the emulator keeps the line alive
     assert board.stop() == 0
 
