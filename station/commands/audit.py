@@ -8,7 +8,7 @@ import sys
 import click
 
 from station.audit.history import board_history
-from station.audit.verify import findings, walk_file
+from station.audit.verify import file_findings, walk_file
 from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit, open_audit_readonly
 from station.commands.options import json_option
@@ -28,7 +28,7 @@ def verify(ctx: click.Context, as_json: bool) -> None:
     """Walk the event hash chain and the certificate records; exit 1 naming the first bad row."""
     with open_audit_readonly(config_of(ctx)) as db:
         state = walk_file(db.path)
-        found = findings(state, db.iter_certificates())
+        found = file_findings(state, db.path)
     if as_json:
         report = {
             "ok": not found,
