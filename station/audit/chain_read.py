@@ -26,13 +26,14 @@ from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
 from station.audit.chain_scan import COLUMNS, STATUS_OF, ChainState, issued_sha256, scan, superseded
 from station.audit.readonly import connect_readonly
 
-_CANONICAL_SQL = "json_object(" + ", ".join(f"'{c}', {c}" for c in SORTED_COLUMNS) + ")"
+#: An event's canonical form, written by SQLite.
+CANONICAL_SQL = "json_object(" + ", ".join(f"'{c}', {c}" for c in SORTED_COLUMNS) + ")"
 # Columns: seq, prev_hash, hash, serial, kind, data (only where the replay reads it), the
 # canonical bytes (a BLOB: no UTF-8 decoding into a Python str).
 _FAST = (
     "SELECT seq, prev_hash, hash, serial, kind, "  # noqa: S608
     "CASE WHEN kind IN ('ISSUED', 'SUPERSEDED') THEN data END, "
-    f"CAST({_CANONICAL_SQL} AS BLOB) "
+    f"CAST({CANONICAL_SQL} AS BLOB) "
     "FROM events WHERE seq BETWEEN ? AND ? ORDER BY seq"
 )
 _ROW = f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq = ?"  # noqa: S608
@@ -73,9 +74,12 @@ def walk_range(path: Path, lo: int, hi: int) -> ChainState:
         conn.close()
 
 
-def walk_connection(conn: sqlite3.Connection, lo: int, hi: int) -> ChainState:
-    """:func:`walk_range` on an open connection."""
-    prev = GENESIS if lo == 1 else None
+def walk_connection(
+    conn: sqlite3.Connection, lo: int, hi: int, prev: str | None = None
+) -> ChainState:
+    """:func:`walk_range` on an open connection; ``prev``: the hash event ``lo`` must link
+    to (default: the genesis for event 1, else unchecked, for the merge to check)."""
+    prev = prev if prev is not None else GENESIS if lo == 1 else None
     if sqlite_writes_canonical(conn):
         try:
             return _fast(conn, lo, hi, prev)

@@ -13,6 +13,7 @@ import base64
 import binascii
 import hashlib
 import os
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -138,8 +139,27 @@ def file_findings(state: ChainState, path: Path) -> list[Finding]:
         conn.close()
 
 
-def _findings(state: ChainState, certificates: Iterable[Sequence[Any]]) -> list[Finding]:
-    """Certificate rows are (serial, status as stored, sha256, pem)."""
+def certificate_findings(state: ChainState, conn: sqlite3.Connection) -> list[Finding]:
+    """:func:`findings` for a walk of part of the chain (the events after a checkpoint): the
+    break, and the records of the certificates those events name (fingerprints of those
+    issued in it)."""
+    serials = sorted(state.status)
+    rows: list[Sequence[Any]] = []
+    for n in range(0, len(serials), 500):
+        chunk = serials[n : n + 500]
+        rows += conn.execute(
+            "SELECT serial, status, sha256, pem FROM certificates "  # noqa: S608
+            f"WHERE serial IN ({', '.join('?' * len(chunk))}) ORDER BY rowid",
+            chunk,
+        ).fetchall()
+    return _findings(state, rows, partial=True)
+
+
+def _findings(
+    state: ChainState, certificates: Iterable[Sequence[Any]], partial: bool = False
+) -> list[Finding]:
+    """Certificate rows are (serial, status as stored, sha256, pem); ``partial``: the walk
+    began after some certificates were issued, whose fingerprints it does not know."""
     out = []
     if state.broken_at is not None:
         out.append(
@@ -164,6 +184,8 @@ def _findings(state: ChainState, certificates: Iterable[Sequence[Any]]) -> list[
                     f"status {quoted(stored)} but the events say {quoted(expected.value)}",
                 )
             )
+        if partial and serial not in sha:
+            continue
         if fingerprint != sha.get(serial) or pem_sha256(pem) != fingerprint:
             out.append(
                 Finding(
