@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from station.audit import AuditDB
-from station.audit.chain import GENESIS, first_broken
+from station.audit.chain import GENESIS, event_hash, first_broken
 from station.bench.seed import seed
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -78,3 +78,19 @@ def reference_break(path: Path) -> int | None:
 
 def link_of(path: Path, seq: int) -> str:
     return GENESIS if seq == 1 else str(event(path, seq - 1)["hash"])
+
+
+def rehash_after(path: Path, k: int) -> None:
+    """Re-link every event after k (the chain stays whole: only the changed values differ)."""
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    prev = conn.execute("SELECT hash FROM events WHERE seq = ?", (k,)).fetchone()[0]
+    for row in conn.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq", (k,)).fetchall():
+        fixed = {**dict(row), "prev_hash": prev}
+        prev = event_hash(fixed)
+        conn.execute(
+            "UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?",
+            (fixed["prev_hash"], prev, row["seq"]),
+        )
+    conn.commit()
+    conn.close()

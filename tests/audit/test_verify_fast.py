@@ -17,7 +17,7 @@ from station.audit import verify
 from station.audit.chain import SORTED_COLUMNS, event_hash
 from station.audit.chain_read import sqlite_writes_canonical, walk_connection
 from station.audit.chain_scan import COLUMNS, scan
-from tests.audit.seeded import event, link_of, reference_break, seeded, tamper
+from tests.audit.seeded import event, link_of, reference_break, rehash_after, seeded, tamper
 
 pytestmark = pytest.mark.component  # worker processes
 
@@ -148,22 +148,6 @@ def test_a_blob_is_named(db: Path) -> None:
     k = bounds()[1][0] + 3
     tamper(db, ("UPDATE events SET text = ? WHERE seq = ?", (b"\x00\xff", k)))
     assert verify.walk_file(db, workers=WORKERS).broken_at == k
-
-
-def rehash_after(path: Path, k: int) -> None:
-    """Re-link every event after k (the chain stays whole: only the changed values differ)."""
-    conn = sqlite3.connect(path)
-    conn.row_factory = sqlite3.Row
-    prev = conn.execute("SELECT hash FROM events WHERE seq = ?", (k,)).fetchone()[0]
-    for row in conn.execute("SELECT * FROM events WHERE seq > ? ORDER BY seq", (k,)).fetchall():
-        fixed = {**dict(row), "prev_hash": prev}
-        prev = event_hash(fixed)
-        conn.execute(
-            "UPDATE events SET prev_hash = ?, hash = ? WHERE seq = ?",
-            (fixed["prev_hash"], prev, row["seq"]),
-        )
-    conn.commit()
-    conn.close()
 
 
 _TEXT = st.one_of(st.none(), st.text())

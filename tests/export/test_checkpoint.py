@@ -106,7 +106,9 @@ def test_the_checkpoint_event_itself_must_still_hash_to_the_signed_hash(
     code, report, _ = verify(home)
     assert code == 1
     assert report is not None
-    (finding,) = report["findings"]  # type: ignore[misc]
+    findings = report["findings"]
+    assert isinstance(findings, list)
+    (finding,) = findings
     assert finding.startswith(f"events: event seq {seq}: does not hash to the checkpoint's")
     assert "run a full `station audit verify`" in finding
 
