@@ -49,13 +49,14 @@ def seed(
 ) -> tuple[int, datetime]:
     """Append ``boards`` provisioned boards to the database (``SEED-<first>`` on, so seeding
     again goes on with new boards and certificates), board i provisioned one second after
-    board i-1, the first one second after the newest event; returns the events written and
-    the first board's time."""
+    board i-1, the first one second after the newest event (the latest ``at``); returns the
+    events written and the first board's time."""
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")  # a bulk load: durable once, at the end
-    last = conn.execute("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    newest = parse_timestamp(last[2]) if last else datetime(2026, 1, 1, tzinfo=UTC)
+    newest_at = conn.execute("SELECT MAX(at) FROM events").fetchone()[0]  # not the last seq's
+    newest = parse_timestamp(newest_at) if newest_at else datetime(2026, 1, 1, tzinfo=UTC)
     start = newest.replace(microsecond=0) + timedelta(seconds=1)
     variants = _variants(template, first)
     written = 0
