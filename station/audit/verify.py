@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,7 +125,9 @@ def check(
 
 def findings(state: ChainState, certificates: Iterable[CertificateRecord]) -> list[Finding]:
     """Every problem in the walked chain and the certificate records."""
-    rows = ((c.serial, c.status.value, c.sha256, c.pem) for c in certificates)
+    rows = (
+        (c.serial, c.status.value, c.sha256, pem_sha256(c.pem) == c.sha256) for c in certificates
+    )
     return _findings(state, rows)
 
 
@@ -134,7 +136,18 @@ def file_findings(state: ChainState, path: Path) -> list[Finding]:
     conn = connect_readonly(path)
     try:
         rows = conn.execute("SELECT serial, status, sha256, pem FROM certificates ORDER BY rowid")
-        return _findings(state, rows)
+        return _findings(state, ((s, st, sha, pem_sha256(pem) == sha) for s, st, sha, pem in rows))
+    finally:
+        conn.close()
+
+
+def compare_records(state: ChainState, path: Path, bad_pem: set[str]) -> list[Finding]:
+    """:func:`file_findings` with the PEMs already checked: ``bad_pem`` are the serials whose
+    PEM does not hold the DER their fingerprint names (see :mod:`station.audit.verify_file`)."""
+    conn = connect_readonly(path)
+    try:
+        rows = conn.execute("SELECT serial, status, sha256 FROM certificates ORDER BY rowid")
+        return _findings(state, ((s, st, sha, s not in bad_pem) for s, st, sha in rows))
     finally:
         conn.close()
 
@@ -144,22 +157,26 @@ def certificate_findings(state: ChainState, conn: sqlite3.Connection) -> list[Fi
     break, and the records of the certificates those events name (fingerprints of those
     issued in it)."""
     serials = sorted(state.status)
-    rows: list[Sequence[Any]] = []
+    rows: list[tuple[str, str, str, bool]] = []
     for n in range(0, len(serials), 500):
         chunk = serials[n : n + 500]
-        rows += conn.execute(
-            "SELECT serial, status, sha256, pem FROM certificates "  # noqa: S608
-            f"WHERE serial IN ({', '.join('?' * len(chunk))}) ORDER BY rowid",
-            chunk,
-        ).fetchall()
+        rows += (
+            (serial, stored, sha, pem_sha256(pem) == sha)
+            for serial, stored, sha, pem in conn.execute(
+                "SELECT serial, status, sha256, pem FROM certificates "  # noqa: S608
+                f"WHERE serial IN ({', '.join('?' * len(chunk))}) ORDER BY rowid",
+                chunk,
+            )
+        )
     return _findings(state, rows, partial=True)
 
 
 def _findings(
-    state: ChainState, certificates: Iterable[Sequence[Any]], partial: bool = False
+    state: ChainState, certificates: Iterable[tuple[str, str, str, bool]], partial: bool = False
 ) -> list[Finding]:
-    """Certificate rows are (serial, status as stored, sha256, pem); ``partial``: the walk
-    began after some certificates were issued, whose fingerprints it does not know."""
+    """Certificate rows are (serial, status as stored, sha256, whether the PEM's DER has that
+    sha256); ``partial``: the walk began after some certificates were issued, whose
+    fingerprints it does not know."""
     out = []
     if state.broken_at is not None:
         out.append(
@@ -171,7 +188,7 @@ def _findings(
         )
     status = dict(state.status)
     sha = state.sha256
-    for serial, stored, fingerprint, pem in certificates:
+    for serial, stored, fingerprint, pem_matches in certificates:
         expected = status.pop(serial, None)
         if expected is None:
             out.append(Finding("certificates", serial, "no ISSUED event for this row"))
@@ -186,7 +203,7 @@ def _findings(
             )
         if partial and serial not in sha:
             continue
-        if fingerprint != sha.get(serial) or pem_sha256(pem) != fingerprint:
+        if fingerprint != sha.get(serial) or not pem_matches:
             out.append(
                 Finding(
                     "certificates",

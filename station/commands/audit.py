@@ -10,7 +10,7 @@ import click
 
 from station.audit.checkpoint import load_checkpoint, newest_checkpoint, verify_from_checkpoint
 from station.audit.history import board_history
-from station.audit.verify import file_findings, walk_file
+from station.audit.verify_file import verify_file
 from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit, open_audit_readonly
 from station.commands.options import json_option
@@ -49,8 +49,7 @@ def verify(ctx: click.Context, checkpoint: str | None, as_json: bool) -> None:
         _verify_from_checkpoint(config, checkpoint, as_json)
         return
     with open_audit_readonly(config) as db:
-        state = walk_file(db.path)
-        found = file_findings(state, db.path)
+        state, found = verify_file(db.path)
     if as_json:
         report = {
             "ok": not found,

@@ -17,6 +17,7 @@ from station.audit import verify
 from station.audit.chain import SORTED_COLUMNS, event_hash
 from station.audit.chain_read import sqlite_writes_canonical, walk_connection
 from station.audit.chain_scan import COLUMNS, scan
+from station.audit.verify_file import verify_file
 from tests.audit.seeded import event, link_of, reference_break, rehash_after, seeded, tamper
 
 pytestmark = pytest.mark.component  # worker processes
@@ -118,6 +119,7 @@ def test_tampering_is_found_and_named_as_the_definition_does(
     state = verify.walk_file(db, workers=WORKERS)
     found = verify.file_findings(state, db)
     assert state.broken_at == expected
+    assert verify_file(db, workers=WORKERS)[1] == found  # what `station audit verify` runs
     if expected is not None:
         assert str(found[0]) == (
             f"events: event seq {expected}: hash chain broken here "
@@ -129,6 +131,29 @@ def test_tampering_is_found_and_named_as_the_definition_does(
             f"certificates: certificate {event(db, k - 1)['serial']}: "
             'status "locked" but the events say "verified"'
         ]
+
+
+@pytest.mark.parametrize("rowid", [1, BOARDS // 2, BOARDS // 2 + 1, BOARDS])
+def test_a_certificate_pem_swapped_or_changed_is_named(db: Path, rowid: int) -> None:
+    """The PEMs are checked by the workers, over rowid ranges (boundaries at BOARDS / 2)."""
+    other = 1 if rowid != 1 else 2
+    tamper(
+        db,
+        (
+            "UPDATE certificates SET pem = (SELECT pem FROM certificates WHERE rowid = ?) "
+            "WHERE rowid = ?",
+            (other, rowid),
+        ),
+    )
+    conn = sqlite3.connect(db)
+    serial = conn.execute("SELECT serial FROM certificates WHERE rowid = ?", (rowid,)).fetchone()
+    conn.close()
+    state, found = verify_file(db, workers=WORKERS)
+    assert state.broken_at is None
+    assert [str(f) for f in found] == [
+        f"certificates: certificate {serial[0]}: "
+        "certificate or fingerprint differs from the one recorded when it was issued"
+    ]
 
 
 def test_an_integer_slot_from_schema_3_and_a_real_value_still_verify(db: Path) -> None:
