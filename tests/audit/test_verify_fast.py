@@ -157,7 +157,8 @@ def test_a_certificate_pem_swapped_or_changed_is_named(db: Path, rowid: int) -> 
 
 
 def test_an_integer_slot_from_schema_3_and_a_real_value_still_verify(db: Path) -> None:
-    """SQLite writes these otherwise than the definition: those rows are judged by it."""
+    """An integer slot (schema 3) hashes as SQLite writes it; a REAL, which SQLite writes
+    otherwise than the definition, is judged by the definition."""
     for k, slot in ((3, 7), (4, 2.5)):
         row = {**event(db, k), "slot": slot}
         tamper(

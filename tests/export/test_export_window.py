@@ -31,7 +31,8 @@ def test_the_since_window_reads_the_at_index(home: Path) -> None:
 def test_events_sqlite_writes_otherwise_export_as_the_definition(
     home: Path, tmp_path: Path
 ) -> None:
-    """An integer slot (schema 3) and a REAL: events.jsonl holds the definition's bytes."""
+    """An integer slot (schema 3) and a REAL (which SQLite writes otherwise than the
+    definition): events.jsonl holds the definition's bytes."""
     db = home / "audit.db"
     seed(db, template(), 4, "line-7")
     for k, slot in ((4, 3), (6, 1.5)):
