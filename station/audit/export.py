@@ -184,13 +184,15 @@ def _write_data(
         )
     summary = ExportSummary()
 
-    def add(row: dict[str, Any]) -> None:
+    def add(row: Any) -> None:  # sqlite3.Row: the summary reads its columns by name
         summary.add(row)
         tick(1)
 
     ca_pem = signer.intermediate.public_bytes(serialization.Encoding.PEM).decode("ascii")
     with _open(folder / ef.EVENTS) as out:
-        events, last_hash = ef.write_events(out, snap.events(window), prev_hash, add)
+        events, last_hash = ef.write_events(
+            out, snap.canonical_events(window), prev_hash, add, snap.defined_canonical
+        )
     with _open(folder / ef.CERTIFICATES) as table, _open(folder / ef.BULK) as bulk:
         certificates, registered = ef.write_certificates(
             table, bulk, snap.issued(window), ca_pem, tick

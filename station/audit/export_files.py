@@ -16,6 +16,7 @@ import base64
 import csv
 import hashlib
 import json
+import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import IO, Any
@@ -24,7 +25,6 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from station.audit.certificates import CertificateStatus
-from station.audit.chain import canonical_text
 from station.audit.errors import AuditError
 
 EVENTS = "events.jsonl"
@@ -88,25 +88,46 @@ def aws_certificate_id(der: bytes) -> str:
 
 
 def write_events(
-    out: IO[str], rows: Iterable[dict[str, Any]], prev_hash: str, add: Callable[..., None]
+    out: IO[str],
+    rows: Iterable[Any],
+    prev_hash: str,
+    add: Callable[..., None],
+    defined: Callable[[int], str],
 ) -> tuple[int, str]:
     """Write events, checking each hash and link on the way; return (rows, last hash).
 
-    Each line is the event's canonical form (what its hash covers) with ``hash`` added last,
-    so one JSON encoding serves both the check and the file.
+    Each row is indexable: ``seq, prev_hash, hash`` first and the event's canonical form
+    (what its hash covers) last, or None; where that is None or misses the hash, ``defined``
+    gives the canonical form by the definition. Each line is the canonical form with ``hash``
+    added last, so one JSON encoding serves both the check and the file.
     """
     n, prev = 0, prev_hash
-    for row in rows:
-        text = canonical_text(row)
-        if row["prev_hash"] != prev or hashlib.sha256(text.encode()).hexdigest() != row["hash"]:
-            raise ExportError(
-                f"audit event seq {row['seq']} breaks the hash chain; nothing was exported. "
-                "Run `station audit verify` and report the database to whoever audits this line"
-            )
-        out.write(f'{text[:-1]},"hash":"{row["hash"]}"}}\n')
-        add(row)
-        prev, n = row["hash"], n + 1
+    sha256 = hashlib.sha256
+    try:
+        for row in rows:
+            seq, link, h, text = row[0], row[1], row[2], row[-1]
+            if text is None or sha256(text.encode()).hexdigest() != h:
+                text = defined(seq)
+                if sha256(text.encode()).hexdigest() != h:
+                    link = None
+            if link != prev:
+                raise _broken(seq)
+            out.write(f'{text[:-1]},"hash":"{h}"}}\n')
+            add(row)
+            prev, n = h, n + 1
+    except sqlite3.OperationalError as e:  # a value with no JSON form (a BLOB)
+        raise _broken(None) from e
+    except (TypeError, ValueError) as e:  # the same, found by the definition
+        raise _broken(seq) from e
     return n, prev
+
+
+def _broken(seq: int | None) -> ExportError:
+    where = "an audit event" if seq is None else f"audit event seq {seq}"
+    return ExportError(
+        f"{where} breaks the hash chain; nothing was exported. "
+        "Run `station audit verify` and report the database to whoever audits this line"
+    )
 
 
 def write_certificates(

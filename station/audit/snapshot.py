@@ -16,7 +16,8 @@ from types import TracebackType
 from typing import Any
 
 from station.audit.certificates import ON_BOARD, CertificateStatus
-from station.audit.chain import GENESIS
+from station.audit.chain import GENESIS, canonical_text
+from station.audit.chain_read import CANONICAL_SQL, sqlite_writes_canonical
 from station.audit.errors import AuditError
 from station.audit.records import timestamp
 
@@ -69,6 +70,7 @@ class AuditSnapshot:
             self._conn.execute("PRAGMA busy_timeout=10000")
             self._conn.execute("BEGIN")
             self.head_seq, self.head_hash = self._head()
+            self._sqlite_canonical = sqlite_writes_canonical(self._conn)
         except sqlite3.Error as e:
             raise AuditError(f"cannot read audit database {path}: {e}") from e
 
@@ -104,7 +106,9 @@ class AuditSnapshot:
         """Events from the first at/after ``since`` to the last before ``until``."""
         first = 1
         if since is not None:
-            found = self._one("SELECT MIN(seq) FROM events WHERE at >= ?", (timestamp(since),))
+            # seq + 0: MIN(seq) alone walks the table from seq 1 until an event is late enough
+            # (a second at a million boards); this reads the at index from `since` on.
+            found = self._one("SELECT MIN(seq + 0) FROM events WHERE at >= ?", (timestamp(since),))
             first = int(found) if found is not None else self.head_seq + 1
         last = self.head_seq
         if until is not None:
@@ -136,6 +140,23 @@ class AuditSnapshot:
             "SELECT * FROM events WHERE seq > :after AND seq <= :last ORDER BY seq",
             {"after": w.after, "last": w.last},
         )
+
+    def canonical_events(self, w: Window) -> Iterator[sqlite3.Row]:
+        """The window's events in sequence order: ``seq, prev_hash, hash``, the columns the
+        summary counts, and last ``canonical``, the event's canonical form as SQLite writes
+        it (see :mod:`station.audit.chain_read`: to be checked against the hash, and taken
+        from :meth:`defined_canonical` where it misses)."""
+        canonical = CANONICAL_SQL if self._sqlite_canonical else "NULL"
+        yield from self._conn.execute(
+            "SELECT seq, prev_hash, hash, kind, code, operator, slot, text, "  # noqa: S608
+            f"{canonical} AS canonical FROM events WHERE seq > ? AND seq <= ? ORDER BY seq",
+            (w.after, w.last),
+        )
+
+    def defined_canonical(self, seq: int) -> str:
+        """Event ``seq``'s canonical form by :mod:`station.audit.chain` (the definition)."""
+        row = self._conn.execute("SELECT * FROM events WHERE seq = ?", (seq,)).fetchone()
+        return canonical_text(dict(row))
 
     _ISSUED = (
         "FROM events AS e JOIN certificates AS c ON c.serial = e.serial "

@@ -12,38 +12,31 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 import os
-import re
-from collections.abc import Iterable, Mapping, Sequence
+import sqlite3
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from station.audit.certificates import CertificateRecord, CertificateStatus
-from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
+from station.audit.certificates import CertificateRecord
+from station.audit.chain import GENESIS
+from station.audit.chain_read import walk_range
+from station.audit.chain_scan import COLUMNS, ChainState, scan
 from station.audit.readonly import connect_readonly
 from station.phrasing import quoted
 
-#: The hashed columns in canonical order, then the stored hash: how rows are walked.
-COLUMNS = (*SORTED_COLUMNS, "hash")
-_SEQ = COLUMNS.index("seq")
-_PREV = COLUMNS.index("prev_hash")
-_SERIAL = COLUMNS.index("serial")
-_KIND = COLUMNS.index("kind")
-_DATA = COLUMNS.index("data")
-_HASH = COLUMNS.index("hash")
-# ISSUED data is canonical JSON with sorted keys: its "sha256" key follows "{" or ",".
-_SHA_RE = re.compile(r'[{,]"sha256":"([0-9a-f]{64})"')
-
-_STATUS_OF = {
-    "ISSUED": CertificateStatus.ISSUED,
-    "DELIVERED": CertificateStatus.DELIVERED,
-    "VERIFIED": CertificateStatus.VERIFIED,
-    "LOCKED": CertificateStatus.LOCKED,
-    "REVOKED": CertificateStatus.REVOKED,
-}
+__all__ = [
+    "COLUMNS",
+    "ChainState",
+    "Finding",
+    "check",
+    "file_findings",
+    "findings",
+    "walk",
+    "walk_file",
+]
 
 
 @dataclass(frozen=True)
@@ -57,102 +50,13 @@ class Finding:
         return f"{self.table}: {row} {self.key}: {self.problem}"
 
 
-@dataclass
-class ChainState:
-    """What a pass over (a range of) the events learns: the first break, the ends, and each
-    certificate's last status and issued fingerprint."""
-
-    broken_at: int | None = None
-    first_seq: int | None = None
-    first_prev: str | None = None
-    head_seq: int = 0
-    head_hash: str = GENESIS
-    count: int = 0
-    status: dict[str, CertificateStatus] = field(default_factory=dict)
-    sha256: dict[str, str] = field(default_factory=dict)
-
-    def feed(self, row: Sequence[Any], expected_seq: int, prev: str | None) -> None:
-        """One event as a tuple in :data:`COLUMNS` order; ``prev`` None means "first of a
-        range: its link is checked on merge"."""
-        seq = row[_SEQ]
-        if self.first_seq is None:
-            self.first_seq, self.first_prev = seq, row[_PREV]
-        if self.broken_at is None and (
-            seq != expected_seq
-            or (prev is not None and row[_PREV] != prev)
-            or values_hash(row[:_HASH]) != row[_HASH]
-        ):
-            self.broken_at = seq
-        self.count += 1
-        self.head_seq, self.head_hash = seq, row[_HASH]
-        serial, kind = row[_SERIAL], row[_KIND]
-        if not serial:
-            return
-        if kind == "ISSUED":
-            found = _SHA_RE.search(row[_DATA])
-            self.sha256[serial] = found.group(1) if found else ""
-        if kind in _STATUS_OF:
-            self.status[serial] = _STATUS_OF[kind]
-        elif kind == "SUPERSEDED":
-            revoked = json.loads(row[_DATA]).get("revoked")
-            self.status[serial] = (
-                CertificateStatus.REVOKED if revoked else CertificateStatus.SUPERSEDED
-            )
-
-    def then(self, later: ChainState) -> ChainState:
-        """This range followed by the next one (ranges merge in sequence order)."""
-        if later.count == 0:
-            return self
-        broken = self.broken_at
-        if broken is None and (
-            later.first_seq != self.head_seq + 1 or later.first_prev != self.head_hash
-        ):
-            broken = later.first_seq
-        if broken is None:
-            broken = later.broken_at
-        self.status.update(later.status)
-        self.sha256.update(later.sha256)
-        return ChainState(
-            broken,
-            self.first_seq,
-            self.first_prev,
-            later.head_seq,
-            later.head_hash,
-            self.count + later.count,
-            self.status,
-            self.sha256,
-        )
-
-
 def walk(events: Iterable[Mapping[str, Any]], start_seq: int = 1) -> ChainState:
     """Check each event's sequence, link and hash, and replay certificate statuses.
 
     From ``start_seq`` (1: the whole chain, whose first link is the genesis hash).
     """
-    return _walk_rows(([e.get(c) for c in COLUMNS] for e in events), start_seq)
-
-
-def _walk_rows(rows: Iterable[Sequence[Any]], start_seq: int) -> ChainState:
-    state = ChainState()
-    prev: str | None = GENESIS if start_seq == 1 else None
-    expected = start_seq
-    for row in rows:
-        state.feed(row, expected, prev)
-        prev, expected = state.head_hash, expected + 1
-    return state
-
-
-def _walk_range(path: str, lo: int, hi: int) -> ChainState:
-    conn = connect_readonly(Path(path))
-    try:
-        cursor = conn.execute(
-            f"SELECT {', '.join(COLUMNS)} FROM events WHERE seq BETWEEN ? AND ? "  # noqa: S608
-            "ORDER BY seq",
-            (lo, hi),
-        )
-        return _walk_rows(cursor, start_seq=lo)
-    finally:
-        conn.close()
+    rows = (tuple(e.get(c) for c in COLUMNS) for e in events)
+    return scan(rows, start_seq, GENESIS if start_seq == 1 else None)
 
 
 def walk_file(path: Path, workers: int | None = None) -> ChainState:
@@ -163,20 +67,11 @@ def walk_file(path: Path, workers: int | None = None) -> ChainState:
         last = int(conn.execute("SELECT MAX(seq) FROM events").fetchone()[0] or 0)
     finally:
         conn.close()
-    workers = workers or min(os.cpu_count() or 1, 8)
-    if last < PARALLEL_FROM or workers == 1:
-        return _walk_range(str(path), 1, max(last, 1))
-    step = -(-last // workers)
-    bounds = [(lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
-    with ProcessPoolExecutor(max_workers=len(bounds)) as pool:
-        parts = list(
-            pool.map(
-                _walk_range,
-                [str(path)] * len(bounds),
-                [lo for lo, _ in bounds],
-                [hi for _, hi in bounds],
-            )
-        )
+    bounds = ranges(last, workers or min(os.cpu_count() or 1, 8))
+    if len(bounds) == 1:
+        return walk_range(path, *bounds[0])
+    with ProcessPoolExecutor(max_workers=min(workers or os.cpu_count() or 1, len(bounds))) as pool:
+        parts = list(pool.map(walk_range, [path] * len(bounds), *zip(*bounds, strict=True)))
     state = parts[0]
     for part in parts[1:]:
         state = state.then(part)
@@ -185,10 +80,34 @@ def walk_file(path: Path, workers: int | None = None) -> ChainState:
 
 #: Below this many events one process walks the chain (starting workers costs more).
 PARALLEL_FROM = 50_000
+#: Sequence ranges per worker process: more ranges than workers, so a worker slowed by another
+#: program on its core does fewer of them.
+RANGES_PER_WORKER = 8
+
+
+def ranges(last: int, workers: int) -> list[tuple[int, int]]:
+    """The sequence ranges ``(lo, hi)`` that walk events 1..``last`` with ``workers``
+    processes (one range below :data:`PARALLEL_FROM` events or with one worker)."""
+    if last < PARALLEL_FROM or workers <= 1:
+        return [(1, max(last, 1))]
+    step = max(-(-last // (workers * RANGES_PER_WORKER)), PARALLEL_FROM // 2, 1)
+    return [(lo, min(lo + step - 1, last)) for lo in range(1, last + 1, step)]
+
+
+_PEM_HEAD = "-----BEGIN CERTIFICATE-----\n"
+_PEM_TAIL = "\n-----END CERTIFICATE-----\n"
 
 
 def pem_sha256(pem: str) -> str | None:
     """SHA-256 of the DER inside a one-certificate PEM (no X.509 parsing: fast at scale)."""
+    if pem.startswith(_PEM_HEAD) and pem.endswith(_PEM_TAIL):
+        # The usual shape: base64 lines between the two markers. Anything else in the body
+        # (another marker, a CR, a stray character) fails the strict decode: the general way.
+        body = pem[len(_PEM_HEAD) : -len(_PEM_TAIL)].replace("\n", "")
+        try:
+            return hashlib.sha256(base64.b64decode(body, validate=True)).hexdigest()
+        except (binascii.Error, ValueError):
+            pass
     lines = [line for line in pem.strip().splitlines() if line and not line.startswith("-----")]
     try:
         return hashlib.sha256(base64.b64decode("".join(lines), validate=True)).hexdigest()
@@ -205,6 +124,59 @@ def check(
 
 
 def findings(state: ChainState, certificates: Iterable[CertificateRecord]) -> list[Finding]:
+    """Every problem in the walked chain and the certificate records."""
+    rows = (
+        (c.serial, c.status.value, c.sha256, pem_sha256(c.pem) == c.sha256) for c in certificates
+    )
+    return _findings(state, rows)
+
+
+def file_findings(state: ChainState, path: Path) -> list[Finding]:
+    """:func:`findings` with the certificate records read straight from the database file."""
+    conn = connect_readonly(path)
+    try:
+        rows = conn.execute("SELECT serial, status, sha256, pem FROM certificates ORDER BY rowid")
+        return _findings(state, ((s, st, sha, pem_sha256(pem) == sha) for s, st, sha, pem in rows))
+    finally:
+        conn.close()
+
+
+def compare_records(state: ChainState, path: Path, bad_pem: set[str]) -> list[Finding]:
+    """:func:`file_findings` with the PEMs already checked: ``bad_pem`` are the serials whose
+    PEM does not hold the DER their fingerprint names (see :mod:`station.audit.verify_file`)."""
+    conn = connect_readonly(path)
+    try:
+        rows = conn.execute("SELECT serial, status, sha256 FROM certificates ORDER BY rowid")
+        return _findings(state, ((s, st, sha, s not in bad_pem) for s, st, sha in rows))
+    finally:
+        conn.close()
+
+
+def certificate_findings(state: ChainState, conn: sqlite3.Connection) -> list[Finding]:
+    """:func:`findings` for a walk of part of the chain (the events after a checkpoint): the
+    break, and the records of the certificates those events name (fingerprints of those
+    issued in it)."""
+    serials = sorted(state.status)
+    rows: list[tuple[str, str, str, bool]] = []
+    for n in range(0, len(serials), 500):
+        chunk = serials[n : n + 500]
+        rows += (
+            (serial, stored, sha, pem_sha256(pem) == sha)
+            for serial, stored, sha, pem in conn.execute(
+                "SELECT serial, status, sha256, pem FROM certificates "  # noqa: S608
+                f"WHERE serial IN ({', '.join('?' * len(chunk))}) ORDER BY rowid",
+                chunk,
+            )
+        )
+    return _findings(state, rows, partial=True)
+
+
+def _findings(
+    state: ChainState, certificates: Iterable[tuple[str, str, str, bool]], partial: bool = False
+) -> list[Finding]:
+    """Certificate rows are (serial, status as stored, sha256, whether the PEM's DER has that
+    sha256); ``partial``: the walk began after some certificates were issued, whose
+    fingerprints it does not know."""
     out = []
     if state.broken_at is not None:
         out.append(
@@ -216,22 +188,22 @@ def findings(state: ChainState, certificates: Iterable[CertificateRecord]) -> li
         )
     status = dict(state.status)
     sha = state.sha256
-    for row in certificates:
-        serial = row.serial
+    for serial, stored, fingerprint, pem_matches in certificates:
         expected = status.pop(serial, None)
         if expected is None:
             out.append(Finding("certificates", serial, "no ISSUED event for this row"))
             continue
-        if row.status != expected:
+        if stored != expected:
             out.append(
                 Finding(
                     "certificates",
                     serial,
-                    f"status {quoted(row.status.value)}"
-                    f" but the events say {quoted(expected.value)}",
+                    f"status {quoted(stored)} but the events say {quoted(expected.value)}",
                 )
             )
-        if row.sha256 != sha.get(serial) or pem_sha256(row.pem) != row.sha256:
+        if partial and serial not in sha:
+            continue
+        if fingerprint != sha.get(serial) or not pem_matches:
             out.append(
                 Finding(
                     "certificates",

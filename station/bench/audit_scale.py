@@ -6,19 +6,26 @@ import os
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from cryptography import x509
 
 from station.audit import AuditDB
+from station.audit.checkpoint import newest_checkpoint, verify_from_checkpoint
 from station.audit.history import board_history
-from station.audit.verify import findings, walk_file
+from station.audit.readonly import connect_readonly
+from station.audit.records import parse_timestamp
+from station.audit.verify import walk_file
+from station.audit.verify_file import verify_file
 from station.bench.boards import SimProcess
 from station.bench.figures import Figure, at_most, info
 from station.bench.homes import make_home, open_context
 from station.bench.seed import seed
+from station.config import load_config
 from station.engine.cycle import Cycle, CycleOptions
+from station.home import StationHome
+from station.pki.ca import load_certificate
 
 CYCLES = 20
 SHIFT = 10_000
@@ -64,28 +71,34 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     pass_empty = make_home(empty)
     pass_big = make_home(big)
     template = template_certificate(empty, pass_empty, work / "tmpl-boards")
+    shift = min(SHIFT, certificates // 2)
     t0 = time.perf_counter()
-    events, first = seed(big / "audit.db", template, certificates, "bench-1")
+    # The boards before the last shift, a checkpoint (an export's signed head), the shift.
+    events, _ = seed(big / "audit.db", template, certificates - shift, "bench-1")
+    _checkpoint(big, pass_big, work)
+    shift_events, since = seed(big / "audit.db", template, shift, "bench-1", certificates - shift)
     seeding = time.perf_counter() - t0
+    events += shift_events
     size = (big / "audit.db").stat().st_size
     empty_wall, empty_cpu = _per_board(empty, pass_empty, work / "boards-empty")
     big_wall, big_cpu = _per_board(big, pass_big, work / "boards-big")
     t0 = time.perf_counter()
     state = walk_file(big / "audit.db")
     chain = time.perf_counter() - t0
-    with AuditDB.open(big / "audit.db") as db:
-        found = findings(state, db.iter_certificates())
+    del state  # a million certificates' statuses: not to be carried into the next processes
+    t0 = time.perf_counter()
+    state, found = verify_file(big / "audit.db")
     total = time.perf_counter() - t0
     if found or state.broken_at is not None:
         raise RuntimeError(f"seeded database does not verify: {found[:3]}")
     events_walked = state.count
-    del state  # a million certificates' statuses: not to be carried into the export's process
+    del state
+    from_checkpoint, after = _verify_from_checkpoint(big)
+    checkpoint_command = _command(big, "audit", "verify", "--from-checkpoint", "--json")
     label = f"{certificates:,} certificates"
-    shift = min(SHIFT, certificates)
-    since = first + timedelta(seconds=certificates - shift)
     export_seconds, peak_kib = _export_shift(big, pass_big, since, work)
     show_lookup = _board_lookups(big / "audit.db", certificates)
-    show_seconds = _show_board(big, f"SEED-{certificates // 2:08d}")
+    show_seconds = _command(big, "audit", "show", f"SEED-{certificates // 2:08d}", "--json")
     return [
         info(f"seeding {label}", seeding, "s", f"{events:,} events, {size / 1e9:.2f} GB"),
         at_most(
@@ -103,7 +116,27 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
             f"{big_cpu * 1000:.1f} ms vs {empty_cpu * 1000:.1f} ms",
         ),
         at_most(f"audit verify chain, {label}", chain, 20, "s", f"{events_walked:,} events walked"),
-        info(f"audit verify chain + records, {label}", total, "s"),
+        at_most(
+            f"audit verify chain + records, {label}",
+            total,
+            20,
+            "s",
+            f"what `station audit verify` does; {os.cpu_count()} cores",
+        ),
+        at_most(
+            f"audit verify from checkpoint, a {shift:,}-board shift after it, {label}",
+            from_checkpoint,
+            1,
+            "s",
+            f"{after:,} events after the signed head: signature, signer chain, anchor, chain, "
+            "their certificates",
+        ),
+        info(
+            f"`station audit verify --from-checkpoint` command, {label}",
+            checkpoint_command,
+            "s",
+            "the same in a new process (the interpreter's start and imports included)",
+        ),
         at_most(
             f"export a {shift:,}-board shift from {label}",
             export_seconds,
@@ -128,6 +161,29 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     ]
 
 
+def _checkpoint(home: Path, passphrase: str, work: Path) -> None:
+    """A signed checkpoint at the head: an export of the newest board's events."""
+    conn = connect_readonly(home / "audit.db")
+    try:
+        newest = str(conn.execute("SELECT MAX(at) FROM events").fetchone()[0])
+    finally:
+        conn.close()
+    _export(home, passphrase, work / "checkpoint", parse_timestamp(newest))
+
+
+def _verify_from_checkpoint(home: Path) -> tuple[float, int]:
+    """Seconds of verifying from the newest export's signed head, and the events after it."""
+    config = load_config(StationHome(home))
+    start = time.perf_counter()
+    root = load_certificate(config.ca.root_cert)
+    checkpoint = newest_checkpoint(config.home.audit_db, root, config.station.id)
+    result = verify_from_checkpoint(config.home.audit_db, checkpoint)
+    seconds = time.perf_counter() - start
+    if result.findings:
+        raise RuntimeError(f"bench verify from checkpoint: {result.findings[:3]}")
+    return seconds, result.state.count
+
+
 def _board_lookups(db_path: Path, certificates: int) -> float:
     """Seconds of the slowest of LOOKUPS `audit show` reads (board_history), spread over the
     seeded boards, on a database opened afresh."""
@@ -143,19 +199,23 @@ def _board_lookups(db_path: Path, certificates: int) -> float:
     return slowest
 
 
-def _show_board(home: Path, uid: str) -> float:
-    """Seconds of `station audit show UID --json` (a new process, as an auditor runs it)."""
-    args = [sys.executable, "-m", "station", "--home", str(home), "audit", "show", uid, "--json"]
+def _command(home: Path, *args: str) -> float:
+    """Seconds of `station --home HOME ARGS...` (a new process, as an auditor runs it)."""
+    argv = [sys.executable, "-m", "station", "--home", str(home), *args]
     start = time.perf_counter()
-    result = subprocess.run(args, capture_output=True, text=True, check=False)
+    result = subprocess.run(argv, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
-    if result.returncode != 0 or f'"board": "{uid}"' not in result.stdout:
-        raise RuntimeError(f"bench audit show failed: {result.stderr.strip()[-500:]}")
+    if result.returncode != 0:
+        raise RuntimeError(f"bench {' '.join(args)} failed: {result.stderr.strip()[-500:]}")
     return seconds
 
 
 def _export_shift(home: Path, passphrase: str, since: datetime, work: Path) -> tuple[float, int]:
     """Seconds and peak RSS (KiB) of exporting every event from ``since`` on."""
+    return _export(home, passphrase, work / "shift-export", since)
+
+
+def _export(home: Path, passphrase: str, out: Path, since: datetime) -> tuple[float, int]:
     env = {**os.environ, "STATION_CA_PASSPHRASE": passphrase}
     args = [
         sys.executable,
@@ -166,7 +226,7 @@ def _export_shift(home: Path, passphrase: str, since: datetime, work: Path) -> t
         "audit",
         "export",
         "--out",
-        str(work / "shift-export"),
+        str(out),
         "--since",
         since.isoformat(),
     ]

@@ -27,12 +27,13 @@ BATCH = 5000
 _EVENT_COLUMNS = (*HASHED_COLUMNS, "hash")
 
 
-def _variants(template: x509.Certificate) -> Iterator[tuple[str, str, str]]:
-    """(serial hex, PEM, DER SHA-256) of endless unique copies of ``template``."""
+def _variants(template: x509.Certificate, first: int) -> Iterator[tuple[str, str, str]]:
+    """(serial hex, PEM, DER SHA-256) of endless unique copies of ``template``, the first one
+    the copy number ``first + 1``."""
     der = template.public_bytes(serialization.Encoding.DER)
     serial = template.serial_number.to_bytes(20, "big")
     at = der.index(b"\x02\x14" + serial) + 2
-    n = 0
+    n = first
     while True:
         n += 1
         new = (0x40 << 152 | n).to_bytes(20, "big")
@@ -44,26 +45,28 @@ def _variants(template: x509.Certificate) -> Iterator[tuple[str, str, str]]:
 
 
 def seed(
-    db_path: Path, template: x509.Certificate, boards: int, station_id: str
+    db_path: Path, template: x509.Certificate, boards: int, station_id: str, first: int = 0
 ) -> tuple[int, datetime]:
-    """Append ``boards`` provisioned boards to the database, board i provisioned one second
-    after board i-1, the first one second after the newest event; returns the events written
-    and the first board's time."""
+    """Append ``boards`` provisioned boards to the database (``SEED-<first>`` on, so seeding
+    again goes on with new boards and certificates), board i provisioned one second after
+    board i-1, the first one second after the newest event (the latest ``at``); returns the
+    events written and the first board's time."""
     conn = sqlite3.connect(db_path, isolation_level=None)
     conn.execute("PRAGMA synchronous=OFF")  # a bulk load: durable once, at the end
-    last = conn.execute("SELECT seq, hash, at FROM events ORDER BY seq DESC LIMIT 1").fetchone()
+    last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-    newest = parse_timestamp(last[2]) if last else datetime(2026, 1, 1, tzinfo=UTC)
+    newest_at = conn.execute("SELECT MAX(at) FROM events").fetchone()[0]  # not the last seq's
+    newest = parse_timestamp(newest_at) if newest_at else datetime(2026, 1, 1, tzinfo=UTC)
     start = newest.replace(microsecond=0) + timedelta(seconds=1)
-    variants = _variants(template)
+    variants = _variants(template, first)
     written = 0
-    for first in range(0, boards, BATCH):
+    for batch in range(first, first + boards, BATCH):
         board_rows, cert_rows, event_rows = [], [], []
-        for i in range(first, min(first + BATCH, boards)):
+        for i in range(batch, min(batch + BATCH, first + boards)):
             uid = f"SEED-{i:08d}"
             serial, pem, sha = next(variants)
             spki = hashlib.sha256(uid.encode()).hexdigest()
-            at = timestamp(start + timedelta(seconds=i))
+            at = timestamp(start + timedelta(seconds=i - first))
             board_rows.append((uid, "SEED", "1.0.0", at, at))
             cert_rows.append(
                 (

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
+from station.audit.checkpoint import load_checkpoint, newest_checkpoint, verify_from_checkpoint
 from station.audit.history import board_history
-from station.audit.verify import findings, walk_file
+from station.audit.verify_file import verify_file
 from station.commands import audit_export
 from station.commands.loaders import config_of, open_audit, open_audit_readonly
 from station.commands.options import json_option
+from station.config import StationConfig
 from station.errors import ExitCode
 from station.phrasing import quoted
+from station.pki.ca import load_certificate
 
 
 @click.group()
@@ -22,13 +26,30 @@ def audit() -> None:
 
 
 @audit.command()
+@click.option(
+    "--from-checkpoint",
+    "checkpoint",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[EXPORT]",
+    help="Verify only the events after the last signed checkpoint: the chain head an "
+    "export's signed manifest states (default: the newest export of this home; or give an "
+    "export folder). Its signature and signer chain are checked first, then that its event "
+    "still hashes to the signed hash, then the chain after it and the certificates those "
+    "events name. A change to an event before the checkpoint is not what this looks for: a "
+    "full verify (without this option) finds it.",
+)
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, as_json: bool) -> None:
+def verify(ctx: click.Context, checkpoint: str | None, as_json: bool) -> None:
     """Walk the event hash chain and the certificate records; exit 1 naming the first bad row."""
-    with open_audit_readonly(config_of(ctx)) as db:
-        state = walk_file(db.path)
-        found = findings(state, db.iter_certificates())
+    config = config_of(ctx)
+    if checkpoint is not None:
+        _verify_from_checkpoint(config, checkpoint, as_json)
+        return
+    with open_audit_readonly(config) as db:
+        state, found = verify_file(db.path)
     if as_json:
         report = {
             "ok": not found,
@@ -43,6 +64,36 @@ def verify(ctx: click.Context, as_json: bool) -> None:
             click.echo(f"BAD {finding}")
     else:
         click.echo(f"OK {state.count} events, chain intact, certificate records consistent")
+    sys.exit(ExitCode.of(not found))
+
+
+def _verify_from_checkpoint(config: StationConfig, folder: str, as_json: bool) -> None:
+    db_path = config.home.audit_db
+    root = load_certificate(config.ca.root_cert)
+    if folder:
+        cp = load_checkpoint(Path(folder), root, config.station.id)
+    else:
+        cp = newest_checkpoint(db_path, root, config.station.id)
+    result = verify_from_checkpoint(db_path, cp)
+    state, found = result.state, result.findings
+    if as_json:
+        report = {
+            "ok": not found,
+            "checkpoint": cp.as_dict(),
+            "events": state.count,
+            "head_seq": state.head_seq or cp.seq,
+            "head_hash": state.head_hash if state.count else cp.hash,
+            "findings": [str(f) for f in found],
+        }
+        click.echo(json.dumps(report))
+    elif found:
+        for finding in found:
+            click.echo(f"BAD {finding}")
+    else:
+        click.echo(
+            f"OK from checkpoint event {cp.seq} ({cp.folder}, signed by {cp.signer}): "
+            f"{state.count} events after it, chain intact, their certificate records consistent"
+        )
     sys.exit(ExitCode.of(not found))
 
 
