@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from station.bench import cpu_profile
 from station.bench.audit_scale import audit_at_scale
-from station.bench.cycles import cycle_vs_physics, scaling, station_cpu
+from station.bench.cpu import station_cpu
+from station.bench.cycles import cycle_vs_physics, scaling
 from station.bench.factory_store import factory_store
 from station.bench.figures import Figure, table
 from station.bench.soak import soak
@@ -73,6 +75,12 @@ def _figures(
 @click.option(
     "--only-factory", is_flag=True, help="Only the factory store's figures (needs --factory-url)."
 )
+@click.option(
+    "--profile-cpu",
+    is_flag=True,
+    help="Instead of the figures: where the station's CPU goes in unpaced EC/EC cycles (per "
+    "step, and the functions with the most CPU of their own).",
+)
 def bench(
     as_json: bool,
     quick: bool,
@@ -80,8 +88,13 @@ def bench(
     seed: int,
     factory_url: str | None,
     only_factory: bool,
+    profile_cpu: bool,
 ) -> None:
     """Measure the station against its targets; exit 1 if a target is missed."""
+    if profile_cpu:
+        with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
+            click.echo(cpu_profile.profile_cpu(Path(tmp), 10 if quick else 40))
+        return
     if soak_cycles is not None:
         report = soak(soak_cycles, seed, lambda line: click.echo(line, err=True))
         if as_json:
