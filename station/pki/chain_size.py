@@ -9,6 +9,7 @@ all known in advance. Pure.
 from __future__ import annotations
 
 import functools
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
