@@ -36,11 +36,12 @@ def test_threads_that_ended_leave_no_connection_open_behind_them(tmp_path: Path)
             audit.board_certificates(f"B-{i}")
             audit.record_event(NewEvent("STARTED", f"B-{i}"), ctx, T0)
 
-        on_threads(8, cycle)
-        after_one_round = open_descriptors()
-        for _ in range(5):
+        before = open_descriptors()
+        for _ in range(6):
             on_threads(8, cycle)
-        assert open_descriptors() == after_one_round
+        # At most one connection per thread that ran at once (a connection holds the database
+        # and its WAL open), not one per thread that ever ran: 48 of them.
+        assert open_descriptors() - before <= 3 * 8
         assert sum(1 for _ in audit.events()) == 48
         assert audit.first_broken_event() is None
 
