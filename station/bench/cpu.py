@@ -3,11 +3,14 @@
 Unpaced virtual boards run in another process (:class:`SimProcess`), so the process CPU of
 this one is the station's: link, framing, policy, signing, audit writes. One figure per key/CA
 combination; the chain read-back (GET_CERT and its READs) is measured apart, since a digest of
-the stored chain is to replace it.
+the stored chain is to replace it. Then a gang of slots at once, unpaced: what the station's
+CPU and its threads' hand-offs allow when the wire is not the limit (the simulated boards share
+the same cores, so their CPU is reported with it).
 """
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +22,7 @@ from station.bench.figures import Figure, at_most, info
 from station.bench.homes import make_home, open_context
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult, Listener
+from station.engine.gang import provision_all
 
 #: (intermediate key, device key, mtu): every key/CA combination at the default line, and EC
 #: with 1024-byte lines.
@@ -78,6 +82,48 @@ def station_cpu(work: Path, boards: int) -> list[Figure]:
         else:
             figures.append(info(name, run.cpu * 1000, "ms", note))
     return figures
+
+
+def gang_cpu(work: Path, slots: int) -> list[Figure]:
+    """``slots`` unpaced EC/EC boards provisioned at once, one thread per slot: throughput,
+    and the station's and the simulator's CPU per board."""
+    intermediate, device, _mtu = TARGET_CASE
+    home = work / "gang"
+    station = open_context(home, make_home(home, intermediate_key=intermediate))
+    sim = SimProcess(slots, work / "gang-boards", ("no-boot-chatter",))
+    try:
+        urls = sim.__enter__()
+        sim0, cpu0, wall0 = _process_cpu(sim.pid), time.process_time(), time.perf_counter()
+        results = provision_all(station, urls, operator="bench")
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        sim1 = _process_cpu(sim.pid)
+    finally:
+        sim.__exit__(None, None, None)
+        station.audit.close()
+    failed = [r.failure for r in results if not r.passed]
+    if failed:
+        raise RuntimeError(f"bench cycles failed: {failed[:3]}")
+    boards = f"{slots} {device} boards at once, unpaced"
+    sim_note = (
+        f"the simulated boards used {(sim1 - sim0) / slots * 1000:.1f} ms of CPU each on the "
+        "same cores"
+        if sim0 is not None and sim1 is not None
+        else "the simulated boards' CPU is not known here"
+    )
+    return [
+        info(f"throughput, {slots} slots at once, unpaced", slots / wall * 3600, "/h", boards),
+        info(f"station CPU / board, {slots} slots at once", cpu / slots * 1000, "ms", sim_note),
+    ]
+
+
+def _process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux's /proc), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_per_board(

@@ -13,7 +13,7 @@ import click
 
 from station.bench import cpu_profile
 from station.bench.audit_scale import audit_at_scale
-from station.bench.cpu import station_cpu
+from station.bench.cpu import gang_cpu, station_cpu
 from station.bench.cycles import cycle_vs_physics, scaling
 from station.bench.factory_store import factory_store
 from station.bench.figures import Figure, table
@@ -28,7 +28,10 @@ def _figures(
 ) -> list[Figure]:
     sections: list[tuple[str, Callable[[Path], list[Figure]]]] = [
         ("cycle vs physics", cycle_vs_physics),
-        ("station CPU per board", lambda w: station_cpu(w, 5 if quick else 20)),
+        (
+            "station CPU per board",
+            lambda w: station_cpu(w, 5 if quick else 20) + gang_cpu(w, 8 if quick else 32),
+        ),
         ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32))),
         ("token vs file key", lambda w: token_vs_file(w, 5 if quick else 20)),
         ("audit at scale", lambda w: audit_at_scale(w, 20_000 if quick else 1_000_000)),
