@@ -242,6 +242,14 @@ class Decoder:
 
     def feed(self, data: bytes) -> list[Event]:
         """Events completed by ``data``, in order."""
+        if not self._buf and not self._discarding:
+            frame = self._lone_frame(data)
+            if isinstance(frame, Frame):
+                self.stats.frames += 1
+                return [frame]
+            if frame is not None:
+                self.stats.rejected += 1
+                return [frame]
         out: list[Event] = []
         self._buf += data
         while self._buf and self._step(out):
@@ -331,6 +339,25 @@ class Decoder:
         del buf[:limit]
         out.append(Rejected("frame cut short", raw))
         return True
+
+    def _lone_frame(self, data: bytes) -> Frame | Rejected | None:
+        """What :meth:`feed` makes of ``data`` into an empty buffer when it is exactly one
+        frame line and its LF (a board's answer, read whole), without copying it through the
+        buffer; None for anything else."""
+        star = data.find(b"*", len(MARKER))
+        end = star + 9
+        if (
+            star < 0
+            or len(data) != end + 1
+            or end > self.max_line
+            or not data.startswith(MARKER)
+            or data.find(b"\n", 0, end) >= 0
+            or data.find(MARKER, len(MARKER)) >= 0
+            or data[end] != 0x0A
+        ):
+            return None
+        self._after_frame = False
+        return _parse_frame(data[:end])
 
     def _whole_frame(self, out: list[Event]) -> bool:
         """The common case of the frame candidate at 0, in fewer steps: the whole frame is in

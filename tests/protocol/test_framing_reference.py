@@ -114,6 +114,16 @@ def test_a_cycles_worth_of_traffic_decodes_as_the_reference_does() -> None:
     data = b"".join(lines)
     for size in (1, 2, 7, 64, 255, 4096, len(data)):
         _same_decoding(data, list(range(size, len(data), size)), 256)
+    line_ends = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    _same_decoding(data, line_ends, 256)  # a line per read, as a board's answers arrive
+
+
+@MANY
+@given(st.lists(st.one_of(FRAMES.map(encode), NOISE), max_size=6), st.sampled_from([40, 256]))
+def test_a_line_per_read_decodes_as_the_reference_does(lines: list[bytes], max_line: int) -> None:
+    data = b"".join(lines)
+    ends = [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    _same_decoding(data, ends, max_line)
 
 
 def _echo(frame: Frame) -> list[Step]:
