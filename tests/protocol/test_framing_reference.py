@@ -118,7 +118,7 @@ def test_a_cycles_worth_of_traffic_decodes_as_the_reference_does() -> None:
     _same_decoding(data, line_ends, 256)  # a line per read, as a board's answers arrive
 
 
-@MANY
+@STREAMS
 @given(st.lists(st.one_of(FRAMES.map(encode), NOISE), max_size=6), st.sampled_from([40, 256]))
 def test_a_line_per_read_decodes_as_the_reference_does(lines: list[bytes], max_line: int) -> None:
     data = b"".join(lines)
