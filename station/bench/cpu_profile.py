@@ -34,6 +34,16 @@ class StepClock:
         self._step = OPEN
         self._mark = clock()
 
+    def restart(self) -> None:
+        """Count from now (the cycles before were not this clock's)."""
+        self._step = OPEN
+        self._mark = self.clock()
+
+    def counting(self, run: Callable[[], object]) -> object:
+        """``run()``, counted from its start: a ``wrap`` for :func:`measure`."""
+        self.restart()
+        return run()
+
     def __call__(self, event: object) -> None:
         if isinstance(event, StepStarted | CycleResult):
             now = self.clock()
@@ -59,7 +69,16 @@ def profile_cpu(work: Path, boards: int, top: int = 25) -> str:
     passphrase = make_home(home, intermediate_key=intermediate)
     clock = StepClock()
     (work / "steps").mkdir()
-    plain = measure(home, passphrase, device, mtu, boards, work / "steps", listener=clock)
+    plain = measure(
+        home,
+        passphrase,
+        device,
+        mtu,
+        boards,
+        work / "steps",
+        listener=clock,
+        wrap=clock.counting,
+    )
     profiler = cProfile.Profile(time.thread_time)
     (work / "profiled").mkdir()
     measure(home, passphrase, device, mtu, boards, work / "profiled", wrap=profiler.runcall)
