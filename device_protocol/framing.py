@@ -28,6 +28,17 @@ _CRC_RE = re.compile(rb"[0-9A-Fa-f]{8}\Z")
 # Bytes a value may carry as they are; anything else is written %XX.
 _SAFE = frozenset(range(0x21, 0x7F)) - {ord("%"), ord("*"), ord("~")}
 _UNSAFE_RE = re.compile(b"[^" + b"".join(re.escape(bytes([c])) for c in sorted(_SAFE)) + b"]")
+#: An ASCII value that needs no escape, as text (the encoder's fast path).
+_SAFE_TEXT_RE = re.compile(r"[^%*~\x00-\x20\x7f]*")
+#: A frame with nothing to unescape and no "*" in a value, in one match: the header, the fields
+#: (a value of safe bytes only) and the CRC. Every other line goes the token by token way.
+_PLAIN_FRAME_RE = re.compile(
+    rb"~P([0-9]{1,3}) ([0-9]{1,5}) ([A-Z][A-Z0-9_]{0,15})"
+    rb"((?: [a-z][a-z0-9_]{0,15}=[!-$&-)+-}]*)*)\*([0-9A-Fa-f]{8})\Z"
+)
+#: Message and field names that passed their grammar check (:func:`encode` checks each once).
+_NAMES_SEEN: set[str] = set()
+_KEYS_SEEN: set[str] = set()
 
 
 def crc32(data: bytes) -> int:
@@ -106,24 +117,36 @@ class FrameError(ValueError):
 
 def encode(frame: Frame) -> bytes:
     """The wire bytes of one frame, LF-terminated."""
-    if not 0 <= frame.seq < SEQ_MODULO:
-        raise FrameError(f"sequence number {frame.seq} out of range 0..65535")
-    if not 0 <= frame.version <= 999:
-        raise FrameError(f"protocol version {frame.version} out of range 0..999")
-    name = frame.name.encode("ascii", "replace")
-    if not _NAME_RE.match(name):
-        raise FrameError(f"invalid message name {frame.name!r}")
-    parts = [b"P%d" % frame.version, b"%d" % frame.seq, name]
+    seq, version, name = frame.seq, frame.version, frame.name
+    if not 0 <= seq < SEQ_MODULO:
+        raise FrameError(f"sequence number {seq} out of range 0..65535")
+    if not 0 <= version <= 999:
+        raise FrameError(f"protocol version {version} out of range 0..999")
+    if name not in _NAMES_SEEN:
+        if not _NAME_RE.match(name.encode("ascii", "replace")):
+            raise FrameError(f"invalid message name {name!r}")
+        _remember(_NAMES_SEEN, name)
+    # Built as text: an escaped value is ASCII, and so is every name that passed its check.
+    text = f"P{version} {seq} {name}"
     for key, value in frame.fields.items():
-        k = key.encode("ascii", "replace")
-        if not _KEY_RE.match(k):
-            raise FrameError(f"invalid field name {key!r}")
-        try:
-            parts.append(k + b"=" + pct_encode(value))
-        except UnicodeEncodeError:
-            raise FrameError(f"field {key!r} is not encodable as UTF-8") from None
-    body = b" ".join(parts)
-    return b"~" + body + b"*%08x\n" % crc32(body)
+        if key not in _KEYS_SEEN:
+            if not _KEY_RE.match(key.encode("ascii", "replace")):
+                raise FrameError(f"invalid field name {key!r}")
+            _remember(_KEYS_SEEN, key)
+        if not (value.isascii() and _SAFE_TEXT_RE.fullmatch(value)):
+            try:
+                value = pct_encode(value).decode("ascii")
+            except UnicodeEncodeError:
+                raise FrameError(f"field {key!r} is not encodable as UTF-8") from None
+        text += f" {key}={value}"
+    body = text.encode("ascii")
+    return b"~%s*%08x\n" % (body, zlib.crc32(body))
+
+
+def _remember(seen: set[str], name: str) -> None:
+    """Note a name that passed its check (bounded: a peer inventing names cannot grow it)."""
+    if len(seen) < 256:
+        seen.add(name)
 
 
 def parse_line(line: bytes) -> list[Event]:
@@ -143,6 +166,19 @@ def parse_line(line: bytes) -> list[Event]:
 
 
 def _parse_frame(raw: bytes) -> Frame | Rejected:
+    plain = _PLAIN_FRAME_RE.match(raw)
+    if plain is not None:  # one match instead of a check per token
+        version, seq_text, name, tokens, crc_text = plain.groups()
+        body = raw[1 : plain.start(5) - 1]
+        seq = int(seq_text)
+        if int(crc_text, 16) == zlib.crc32(body) and seq < SEQ_MODULO:
+            fields: dict[str, str] = {}
+            for token in tokens.split(b" ")[1:]:
+                key, _, value = token.partition(b"=")
+                fields[key.decode("ascii")] = value.decode("ascii")
+            return Frame(seq=seq, name=name.decode("ascii"), fields=fields, version=int(version))
+    # Anything else (escapes, bad CRCs, any other fault) the token by token way, which also
+    # names the fault.
     star = raw.rfind(b"*")
     if star < 0:
         return Rejected("no CRC", raw)
@@ -160,7 +196,7 @@ def _parse_frame(raw: bytes) -> Frame | Rejected:
     seq = int(parts[1])
     if seq >= SEQ_MODULO:
         return Rejected("sequence number out of range", raw)
-    fields: dict[str, str] = {}
+    fields = {}
     for token in parts[3:]:
         key, eq, value = token.partition(b"=")
         if not eq or not _KEY_RE.match(key):
@@ -206,6 +242,14 @@ class Decoder:
 
     def feed(self, data: bytes) -> list[Event]:
         """Events completed by ``data``, in order."""
+        if not self._buf and not self._discarding:
+            frame = self._lone_frame(data)
+            if isinstance(frame, Frame):
+                self.stats.frames += 1
+                return [frame]
+            if frame is not None:
+                self.stats.rejected += 1
+                return [frame]
         out: list[Event] = []
         self._buf += data
         while self._buf and self._step(out):
@@ -240,6 +284,8 @@ class Decoder:
     def _step(self, out: list[Event]) -> bool:
         """Consume one unit from the buffer; False when more bytes are needed."""
         buf = self._buf
+        if not self._discarding and buf.startswith(MARKER) and self._whole_frame(out):
+            return True
         nl = buf.find(b"\n")
         mk = buf.find(MARKER)
         if self._discarding:
@@ -269,7 +315,7 @@ class Decoder:
                 out.append(ConsoleLine(_console_text(head.rstrip(b"\r")), True))
             return True
         # A frame candidate starts at 0. It ends 8 bytes after its first "*", or is cut short
-        # by an LF or another start marker.
+        # by an LF or another start marker (_whole_frame took the frames that end).
         star = buf.find(b"*", len(MARKER))
         stops = [i for i in (buf.find(b"\n"), buf.find(MARKER, len(MARKER))) if i >= 0]
         limit = min(stops, default=-1)
@@ -292,4 +338,48 @@ class Decoder:
         raw = bytes(buf[:limit]).rstrip(b"\r")
         del buf[:limit]
         out.append(Rejected("frame cut short", raw))
+        return True
+
+    def _lone_frame(self, data: bytes) -> Frame | Rejected | None:
+        """What :meth:`feed` makes of ``data`` into an empty buffer when it is exactly one
+        frame line and its LF (a board's answer, read whole), without copying it through the
+        buffer; None for anything else."""
+        star = data.find(b"*", len(MARKER))
+        end = star + 9
+        if (
+            star < 0
+            or len(data) != end + 1
+            or end > self.max_line
+            or not data.startswith(MARKER)
+            or data.find(b"\n", 0, end) >= 0
+            or data.find(MARKER, len(MARKER)) >= 0
+            or data[end] != 0x0A
+        ):
+            return None
+        self._after_frame = False
+        return _parse_frame(data[:end])
+
+    def _whole_frame(self, out: list[Event]) -> bool:
+        """The common case of the frame candidate at 0, in fewer steps: the whole frame is in
+        the buffer, neither an LF nor another start marker before its CRC's end. Takes the LF
+        that follows, if it is there. False (nothing consumed) in every other case."""
+        buf = self._buf
+        star = buf.find(b"*", len(MARKER))
+        end = star + 9
+        if star < 0 or len(buf) < end or buf.find(b"\n", 0, end) >= 0:
+            return False
+        if buf.find(MARKER, len(MARKER), end + 1) >= 0:
+            return False
+        raw = bytes(buf[:end])
+        if buf[end : end + 1] == b"\n":  # the separator: nothing of the line is left
+            del buf[: end + 1]
+            self._after_frame = False
+        else:
+            del buf[:end]
+            self._after_frame = True
+        if end > self.max_line:
+            self.stats.overflows += 1
+            out.append(Rejected(f"frame longer than {self.max_line} bytes", raw[:64], True))
+        else:
+            out.append(_parse_frame(raw))
         return True

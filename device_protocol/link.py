@@ -46,6 +46,8 @@ DEFAULT_RETRIES = 3
 DEFAULT_RESENDS = 256
 #: Overall cap on one KEYGEN: keep-alives may extend the request timeout, but not forever.
 KEYGEN_DEADLINE = 180.0
+#: Digits of the largest sequence number (the worst case of a request's length).
+_SEQ_DIGITS = len(str(SEQ_MODULO - 1))
 _TIMED_OUT = object()
 _DAMAGED = object()
 _NAKED = object()
@@ -165,10 +167,6 @@ class Link:
 
     # ---- requests ----------------------------------------------------------------------------
 
-    def _next_seq(self) -> int:
-        self._seq = self._seq % (SEQ_MODULO - 1) + 1
-        return self._seq
-
     def call(
         self,
         request: m.Request[R],
@@ -181,14 +179,17 @@ class Link:
     ) -> R:
         """Send one request and return its typed answer, retrying per SPEC.md section 3 within
         the limits given (the link's own by default; see :class:`RequestLimits`)."""
-        if not self.fits(request):
+        seq = self._seq % (SEQ_MODULO - 1) + 1
+        wire = encode(Frame(seq=seq, name=request.NAME, fields=request.to_fields()))
+        # What worst_case_length(request) says, without encoding the frame a second time: the
+        # same line with the longest sequence number.
+        worst = len(wire) + _SEQ_DIGITS - len(str(seq))
+        if worst > self.mtu:
             raise ProtocolError(
                 self.url,
-                f"{request.NAME} needs up to {worst_case_length(request)} bytes, over the "
-                f"board's mtu {self.mtu}",
+                f"{request.NAME} needs up to {worst} bytes, over the board's mtu {self.mtu}",
             )
-        seq = self._next_seq()
-        wire = encode(Frame(seq=seq, name=request.NAME, fields=request.to_fields()))
+        self._seq = seq
         self.stats.requests += 1
         self._pending = request.NAME
         try:

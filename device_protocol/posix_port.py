@@ -56,7 +56,17 @@ class DescriptorTransport:
 
     def write(self, data: bytes) -> None:
         fd = self._open_fd()
-        view = memoryview(data)
+        try:
+            written = os.write(fd, data)  # a request fits the port's buffer: one call
+        except BlockingIOError:
+            written = 0
+        except OSError as e:
+            raise self._gone(e) from e
+        if written < len(data):
+            self._write_rest(fd, memoryview(data)[written:])
+
+    def _write_rest(self, fd: int, view: memoryview) -> None:
+        """Write what the port did not take at once, waiting for room up to the timeout."""
         end = self.clock() + self.write_timeout
         while view:
             try:

@@ -32,8 +32,12 @@ class AuditConnection:
         self._lock = threading.RLock()
         # One connection per thread: a sqlite3 connection must not be used by two threads at
         # once, and slots provision in parallel. SQLite (WAL, busy_timeout) orders the writers.
+        # A thread's connection goes back to the idle ones when the thread ends, for the next
+        # thread: a slot runs each cycle on a new thread, and a connection per cycle would
+        # cost its opening every time and keep two descriptors open per board until close().
         self._local = threading.local()
-        self._local.conn = conn
+        self._idle: list[sqlite3.Connection] = []
+        self._local.lease = _Lease(conn, self._idle)
         self._all = [conn]
         self.readonly = False
 
@@ -53,13 +57,17 @@ class AuditConnection:
 
     @property
     def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
-            conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
-            self._local.conn = conn
-            with self._lock:
-                self._all.append(conn)
-        return conn
+        lease: _Lease | None = getattr(self._local, "lease", None)
+        if lease is None:
+            try:
+                conn = self._idle.pop()  # atomic: two threads never take the same one
+            except IndexError:
+                conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
+                with self._lock:
+                    self._all.append(conn)
+            lease = _Lease(conn, self._idle)
+            self._local.lease = lease
+        return lease.conn
 
     @property
     def _db(self) -> sqlite_utils.Database:
@@ -90,6 +98,7 @@ class AuditConnection:
             for conn in self._all:
                 conn.close()
             self._all.clear()
+            self._idle = []  # leases still held return their closed connections to the old list
 
     def __enter__(self) -> Self:
         return self
@@ -144,3 +153,16 @@ class AuditConnection:
         """The highest migration applied."""
         row = self._conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
         return int(row[0] or 0)
+
+
+class _Lease:
+    """One thread's connection. The thread's locals drop it when the thread ends, and the
+    connection goes back to the idle list it came from (a thread that ended holds no
+    transaction: every write commits or rolls back before it returns)."""
+
+    def __init__(self, conn: sqlite3.Connection, idle: list[sqlite3.Connection]) -> None:
+        self.conn = conn
+        self._idle = idle
+
+    def __del__(self) -> None:
+        self._idle.append(self.conn)

@@ -21,6 +21,12 @@ MAX_DATA_DEPTH = 32
 
 def check_storable(event: NewEvent, ctx: EventContext) -> None:
     """Raise :class:`UnstorableEvent` unless ``event`` and ``ctx`` can be stored unchanged."""
+    if not _plainly_storable(event, ctx):
+        check_fully(event, ctx)
+
+
+def check_fully(event: NewEvent, ctx: EventContext) -> None:
+    """:func:`check_storable` without its fast path: every value checked, problems named."""
     where = f"{event.kind!r} event" if isinstance(event.kind, str) else "event"
     for name, value, required in (
         ("kind", event.kind, True),
@@ -44,6 +50,41 @@ def check_storable(event: NewEvent, ctx: EventContext) -> None:
     if not isinstance(event.data, Mapping):
         raise UnstorableEvent(f"{where}: data must be a mapping, not {type(event.data).__name__}")
     _check_json(event.data, f"{where}: data", 0)
+
+
+def _plainly_storable(event: NewEvent, ctx: EventContext) -> bool:
+    """True for what a cycle records (ASCII text, dicts and lists of ASCII text, integers,
+    booleans and nulls), checked without building the texts that name a problem; False leaves
+    the verdict, and the words, to the full check. Never True for what the full check refuses:
+    ASCII text always encodes, and the depth limit is the same."""
+    for required in (event.kind, ctx.station_id):
+        if required.__class__ is not str or not required or not required.isascii():
+            return False
+    for value in (event.board_uid, event.serial, event.code, event.text):
+        if value is not None and (value.__class__ is not str or not value.isascii()):
+            return False
+    for value in (ctx.operator, ctx.slot, ctx.port):
+        if value is not None and (value.__class__ is not str or not value.isascii()):
+            return False
+    return event.data.__class__ is dict and _plain_json(event.data, 0)
+
+
+def _plain_json(value: Any, depth: int) -> bool:
+    cls = value.__class__
+    if cls is str:
+        return bool(value.isascii())
+    if value is None or cls is int or cls is bool:
+        return True
+    if depth >= MAX_DATA_DEPTH:
+        return False
+    if cls is dict:
+        for key, item in value.items():
+            if key.__class__ is not str or not key.isascii() or not _plain_json(item, depth + 1):
+                return False
+        return True
+    if cls is list or cls is tuple:
+        return all(_plain_json(item, depth + 1) for item in value)
+    return False
 
 
 def _check_text(value: str, where: str) -> None:

@@ -37,6 +37,11 @@ class SimProcess:
         assert self._proc.stdout is not None
         return [self._proc.stdout.readline().strip() for _ in range(self.count)]
 
+    @property
+    def pid(self) -> int | None:
+        """The simulator's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
     def __exit__(
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:

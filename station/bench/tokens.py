@@ -8,7 +8,7 @@ import os
 import secrets
 from pathlib import Path
 
-from station.bench.cycles import _cpu_per_board
+from station.bench.cpu import cpu_per_board
 from station.bench.figures import Figure, info
 from station.bench.homes import make_home
 from station.bench.softhsm import make_softhsm
@@ -35,8 +35,8 @@ def token_vs_file(work: Path, boards: int) -> list[Figure]:
         pkcs11_uri=f"pkcs11:token={LABEL};object=bench-intermediate",
         env={**hsm.env(), "STATION_PKCS11_PIN": pin},
     )
-    file_cpu, file_wall = _cpu_per_board(file_home, file_pass, "ec-p256", 256, boards, work)
-    token_cpu, token_wall = _cpu_per_board(
+    file_cpu, file_wall = cpu_per_board(file_home, file_pass, "ec-p256", 256, boards, work)
+    token_cpu, token_wall = cpu_per_board(
         token_home, token_pass, "ec-p256", 256, boards, work, pin=pin
     )
     note = f"{boards} ec-p256 boards, unpaced, ec-p256 intermediate"

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 
+from station.bench import cpu_profile
 from station.bench.audit_scale import audit_at_scale
-from station.bench.cycles import scaling, station_cpu
+from station.bench.cpu import gang_cpu, station_cpu
+from station.bench.cycles import scaling
 from station.bench.factory_store import factory_store
 from station.bench.figures import Figure, table
 from station.bench.rates import DEFAULT, FAST, rate_physics
@@ -27,7 +29,10 @@ def _figures(
 ) -> list[Figure]:
     sections: list[tuple[str, Callable[[Path], list[Figure]]]] = [
         ("cycle vs physics", rate_physics),
-        ("station CPU per board", lambda w: station_cpu(w, 5 if quick else 20)),
+        (
+            "station CPU per board",
+            lambda w: station_cpu(w, 5 if quick else 20) + gang_cpu(w, 8 if quick else 32),
+        ),
         ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32), DEFAULT)),
         ("scaling fast", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32), FAST)),
         ("token vs file key", lambda w: token_vs_file(w, 5 if quick else 20)),
@@ -75,6 +80,12 @@ def _figures(
 @click.option(
     "--only-factory", is_flag=True, help="Only the factory store's figures (needs --factory-url)."
 )
+@click.option(
+    "--profile-cpu",
+    is_flag=True,
+    help="Instead of the figures: where the station's CPU goes in unpaced EC/EC cycles (per "
+    "step, and the functions with the most CPU of their own).",
+)
 def bench(
     as_json: bool,
     quick: bool,
@@ -82,8 +93,13 @@ def bench(
     seed: int,
     factory_url: str | None,
     only_factory: bool,
+    profile_cpu: bool,
 ) -> None:
     """Measure the station against its targets; exit 1 if a target is missed."""
+    if profile_cpu:
+        with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
+            click.echo(cpu_profile.profile_cpu(Path(tmp), 10 if quick else 40))
+        return
     if soak_cycles is not None:
         report = soak(soak_cycles, seed, lambda line: click.echo(line, err=True))
         if as_json:

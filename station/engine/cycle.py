@@ -24,6 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric.types import PublicKeyTypes
 
 from device_protocol import messages as m
 from device_protocol.errors import DeviceError
@@ -90,6 +91,8 @@ class Cycle(ResumeSteps):
         self._provisioned_at: datetime | None = None
         self._deferred: list[Write] = []
         self._baud: int | None = None  # the line rate the cycle ran at, once HELLO passed
+        #: Public keys of the certificates this cycle issued, by PEM: no need to parse them back.
+        self._issued_keys: dict[str, PublicKeyTypes] = {}
 
     # ---- plumbing ----------------------------------------------------------------------------
 
@@ -179,7 +182,8 @@ class Cycle(ResumeSteps):
             provisioned_at=self._provisioned_at if failure is None else None,
             baud=self._baud,
         )
-        log.info("slot %s %s", self.slot, result_line(result, where=self.port))
+        if log.isEnabledFor(logging.INFO):
+            log.info("slot %s %s", self.slot, result_line(result, where=self.port))
         self.listener(result)
         return result
 
@@ -277,6 +281,7 @@ class Cycle(ResumeSteps):
             )
         self._durably(*writes)  # ISSUED is on disk before the first byte goes to the board
         self._serial = issued.serial_hex
+        self._issued_keys[issued.pem] = accepted.public_key  # the certificate's key, as parsed
         self._deliver(link, issued.pem, self._chain_pem(issued.pem))
 
     def _deliver(self, link: Link, pem: str, chain: bytes) -> None:
@@ -341,10 +346,12 @@ class Cycle(ResumeSteps):
     def _prove(self, link: Link, pem: str) -> None:
         """SIGN over a fresh random challenge; the signature must verify with ``pem``'s key."""
         self._enter(Step.PROVE)
-        cert = x509.load_pem_x509_certificate(pem.encode())
+        key: PublicKeyTypes | None = self._issued_keys.get(pem)
+        if key is None:  # a certificate issued before this cycle: read its key from the PEM
+            key = x509.load_pem_x509_certificate(pem.encode()).public_key()
         challenge = secrets.token_bytes(32)
         signature, _alg = link.sign(challenge)
-        if not verify_sha256(cert.public_key(), signature, challenge):
+        if not verify_sha256(key, signature, challenge):
             raise ReadbackMismatch(
                 "possession.failed",
                 "the board could not prove it holds the certified key; set it aside for repair",

@@ -8,6 +8,8 @@ all known in advance. Pure.
 
 from __future__ import annotations
 
+import functools
+
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
@@ -44,14 +46,26 @@ def pem_length(der_length: int) -> int:
 def chain_bound(issuer: x509.Certificate, subject: x509.Name, key_type: str) -> int:
     """Upper bound, in bytes, of the PEM chain (device certificate + ``issuer``) for a board
     whose certificate will have ``subject`` and a ``key_type`` key."""
+    issuer_der, signature, issuer_pem = _issuer_sizes(issuer)
+    der = (
+        _FIXED
+        + issuer_der
+        + len(subject.public_bytes())
+        + _SPKI.get(key_type, max(_SPKI.values()))
+        + signature
+    )
+    return pem_length(der) + issuer_pem
+
+
+@functools.lru_cache(maxsize=8)
+def _issuer_sizes(issuer: x509.Certificate) -> tuple[int, int, int]:
+    """The issuer's part of :func:`chain_bound`, worked out once per issuer (every cycle asks):
+    its subject's DER length, the bound of its signature, and its PEM length."""
     issuer_key = issuer.public_key()
     if not isinstance(issuer_key, ec.EllipticCurvePublicKey | rsa.RSAPublicKey):
         raise TypeError(f"unsupported issuer key {type(issuer_key).__name__}")
-    der = (
-        _FIXED
-        + len(issuer.subject.public_bytes())
-        + len(subject.public_bytes())
-        + _SPKI.get(key_type, max(_SPKI.values()))
-        + _signature_bound(issuer_key)
+    return (
+        len(issuer.subject.public_bytes()),
+        _signature_bound(issuer_key),
+        len(issuer.public_bytes(serialization.Encoding.PEM)),
     )
-    return pem_length(der) + len(issuer.public_bytes(serialization.Encoding.PEM))

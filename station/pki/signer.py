@@ -8,6 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 from cryptography import x509
@@ -31,7 +32,8 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class IssuedCertificate:
-    """A freshly signed device certificate and the facts the audit database records."""
+    """A freshly signed device certificate and the facts the audit database records (each
+    worked out once: a cycle reads them several times)."""
 
     certificate: x509.Certificate
     board: ReportedIdentity
@@ -42,20 +44,20 @@ class IssuedCertificate:
     def serial_hex(self) -> str:
         return serial_hex(self.serial)
 
-    @property
+    @cached_property
     def der(self) -> bytes:
         return self.certificate.public_bytes(serialization.Encoding.DER)
 
-    @property
+    @cached_property
     def pem(self) -> str:
         return self.certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
-    @property
+    @cached_property
     def sha256(self) -> str:
         """SHA-256 fingerprint of the DER certificate, lower-case hex."""
         return hashlib.sha256(self.der).hexdigest()
 
-    @property
+    @cached_property
     def subject(self) -> str:
         """RFC 4514 text of the subject (``serialNumber`` spelled out)."""
         return name_text(self.certificate.subject)
@@ -93,6 +95,7 @@ class DeviceSigner:
         self.serials = serials
         self._issuer_ski = issuer_ski(issuer_cert)
         self._hash = signature_hash(issuer_key)
+        self._issuer_pem = issuer_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
     @classmethod
     def from_files(
@@ -117,7 +120,7 @@ class DeviceSigner:
     @property
     def issuer_pem(self) -> str:
         """The intermediate certificate, PEM: what a board stores after its own certificate."""
-        return self.issuer_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        return self._issuer_pem
 
     def sign(self, accepted: AcceptedCsr) -> IssuedCertificate:
         """Build and sign the device certificate for a CSR the policy accepted."""

@@ -31,6 +31,8 @@ def test_quick_bench_reports_every_figure_with_its_target() -> None:
     for expected in (
         "cycle / (wire + board compute)",
         "station CPU / board",
+        "throughput, 8 slots at once, unpaced",
+        "station CPU / board, 8 slots at once",
         "scaling, 4 slots",
         "station CPU / board, token key",
         "per-board wall",
@@ -40,6 +42,23 @@ def test_quick_bench_reports_every_figure_with_its_target() -> None:
         assert any(n.startswith(expected) for n in names), (expected, names)
     assert all(isinstance(f["value"], float | int) for f in report["figures"])
     assert all(f["target"] for f in report["figures"] if f["met"] is not None)
+
+
+def test_the_cpu_profile_names_the_steps_and_the_functions_that_cost() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "station", "bench", "--profile-cpu", "--quick"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "10 unpaced cycles, ec-p256 device, ec-p256 CA, mtu 256" in out
+    for step in ("hello", "keygen", "csr", "policy", "issue", "deliver", "prove", "lock"):
+        assert f"\n{step} " in out, step
+    assert "Ordered by: internal time" in out
+    assert "link.py" in out  # the functions, by own CPU time
 
 
 def test_a_short_soak_loses_nothing() -> None:
