@@ -18,6 +18,7 @@ from typing import Self
 import sqlite_utils
 
 from station.audit.errors import AuditError
+from station.audit.group_commit import Batch, BatchQueue, Work, run_group
 from station.audit.migrations import MIGRATIONS
 from station.audit.readonly import connect_readonly
 from station.audit.records import timestamp
@@ -40,6 +41,9 @@ class AuditConnection:
         self._local.lease = _Lease(conn, self._idle)
         self._all = [conn]
         self.readonly = False
+        self._queue = BatchQueue()
+        #: Durable COMMITs made by :meth:`commit_group` (one per group of callers).
+        self.group_commits = 0
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -131,6 +135,50 @@ class AuditConnection:
         """Group several writes into one durable commit (all or none)."""
         with self._write():
             yield
+
+    def commit_group(self, work: Work) -> None:
+        """Run ``work`` (a caller's writes) durably, possibly in one transaction with other
+        threads' concurrent batches (see :mod:`station.audit.group_commit`). Returns only after
+        the COMMIT that holds its writes; raises what ``work`` raised (its writes rolled back
+        alone) or what the COMMIT raised (nothing of the group kept). ``work`` runs on
+        whichever thread leads the group, so it must not rely on the caller's thread."""
+        if getattr(self._local, "depth", 0):  # inside transaction(): join it
+            work()
+            return
+        batch = Batch(work)
+        self._queue.put(batch)
+        with self._lock:
+            if not batch.done:
+                self._lead()
+        if batch.error is not None:
+            raise batch.error
+
+    def _lead(self) -> None:
+        """Run every queued batch in one transaction, commit, and mark each done. Holds the
+        write lock (the caller took it)."""
+        group = self._queue.take_all()
+        conn = self._conn
+        try:
+            with full_disk_said(self.path.parent):
+                conn.execute("BEGIN IMMEDIATE")
+                self._local.depth = 1
+                try:
+                    left = run_group(conn, group)
+                    if conn.in_transaction:
+                        conn.execute("COMMIT")
+                        self.group_commits += 1
+                finally:
+                    self._local.depth = 0
+        except BaseException as e:  # the COMMIT (or BEGIN) failed: nothing of the group kept
+            if conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                conn.execute("ROLLBACK")
+            left = []
+            for batch in group:
+                batch.error = e
+        self._queue.put_back(left)
+        for batch in group:
+            if batch not in left:
+                batch.done = True
 
     def _migrate(self) -> None:
         with self._write() as conn:
