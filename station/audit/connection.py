@@ -30,7 +30,8 @@ class AuditConnection:
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the write lock: one transaction at a time
+        self._conns_lock = threading.Lock()  # the list of connections, apart: reads need no write
         # One connection per thread: a sqlite3 connection must not be used by two threads at
         # once, and slots provision in parallel. SQLite (WAL, busy_timeout) orders the writers.
         # A thread's connection goes back to the idle ones when the thread ends, for the next
@@ -67,7 +68,7 @@ class AuditConnection:
                 conn = self._idle.pop()  # atomic: two threads never take the same one
             except IndexError:
                 conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
-                with self._lock:
+                with self._conns_lock:
                     self._all.append(conn)
             lease = _Lease(conn, self._idle)
             self._local.lease = lease
@@ -98,7 +99,7 @@ class AuditConnection:
 
     def close(self) -> None:
         """Close every connection this object opened."""
-        with self._lock:
+        with self._lock, self._conns_lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
@@ -152,6 +153,11 @@ class AuditConnection:
                 self._lead()
         if batch.error is not None:
             raise batch.error
+
+    def wait_for_queued(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` callers of :meth:`commit_group` wait behind the current leader;
+        False if ``timeout`` seconds passed first (for monitors and tests)."""
+        return self._queue.wait_for(count, timeout)
 
     def _lead(self) -> None:
         """Run every queued batch in one transaction, commit, and mark each done. Holds the
