@@ -40,7 +40,7 @@ def _overlapping(audit: AuditDB, works: list[Callable[[], None]]) -> list[BaseEx
     def call(i: int) -> None:
         try:
             audit.commit_group(works[i])
-        except BaseException as e:  # noqa: BLE001 - recorded for the test to check
+        except BaseException as e:  # recorded for the test to check
             outcomes[i] = e
 
     leader = threading.Thread(target=audit.commit_group, args=(lead,))
