@@ -148,9 +148,10 @@ class AuditConnection:
             return
         batch = Batch(work)
         self._queue.put(batch)
-        with self._lock:
-            if not batch.done:
-                self._lead()
+        while not batch.done:  # a batch put back (its group failed before it ran) goes again
+            with self._lock:
+                if not batch.done:
+                    self._lead()
         if batch.error is not None:
             raise batch.error
 
@@ -163,28 +164,29 @@ class AuditConnection:
         """Run every queued batch in one transaction, commit, and mark each done. Holds the
         write lock (the caller took it)."""
         group = self._queue.take_all()
+        left: list[Batch] = []
         conn = self._conn
         try:
             with full_disk_said(self.path.parent):
                 conn.execute("BEGIN IMMEDIATE")
                 self._local.depth = 1
                 try:
-                    left = run_group(conn, group)
+                    left = run_group(conn, group, self.path.parent)
                     if conn.in_transaction:
                         conn.execute("COMMIT")
                         self.group_commits += 1
                 finally:
                     self._local.depth = 0
         except BaseException as e:  # the COMMIT (or BEGIN) failed: nothing of the group kept
-            if conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
-                conn.execute("ROLLBACK")
             left = []
             for batch in group:
                 batch.error = e
-        self._queue.put_back(left)
-        for batch in group:
-            if batch not in left:
-                batch.done = True
+            if conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                conn.execute("ROLLBACK")
+        finally:  # every caller of the group is released, whatever happened
+            self._queue.put_back(left)
+            for batch in group:
+                batch.done = batch not in left
 
     def _migrate(self) -> None:
         with self._write() as conn:

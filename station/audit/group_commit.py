@@ -19,6 +19,9 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+
+from station.disk import full_disk_said
 
 #: One caller's writes; they run on the leader's thread, inside its transaction.
 Work = Callable[[], object]
@@ -64,17 +67,18 @@ class BatchQueue:
             return self._changed.wait_for(lambda: len(self._batches) >= count, timeout)
 
 
-def run_group(conn: sqlite3.Connection, group: list[Batch]) -> list[Batch]:
+def run_group(conn: sqlite3.Connection, group: list[Batch], home: Path) -> list[Batch]:
     """Run ``group`` in the transaction open on ``conn``, one SAVEPOINT per batch; return the
     batches not run because a failure ended the transaction early (to be queued again).
 
     A batch's exception is stored on it. If a failing batch took the whole transaction with
     it (SQLite rolls back on some errors, e.g. a full disk), every batch run so far lost its
-    writes too, and gets that exception."""
+    writes too, and gets that exception. A full disk under ``home`` is said as DiskFull."""
     for i, batch in enumerate(group):
         conn.execute("SAVEPOINT batch")
         try:
-            batch.work()
+            with full_disk_said(home):
+                batch.work()
         except BaseException as e:  # handed back to the batch's caller, never swallowed
             batch.error = e
             if not conn.in_transaction:

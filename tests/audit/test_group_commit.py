@@ -47,8 +47,9 @@ def _overlapping(audit: AuditDB, works: list[Callable[[], None]]) -> list[BaseEx
     leader.start()
     assert entered.wait(WAIT)
     threads = [threading.Thread(target=call, args=(i,)) for i in range(len(works))]
-    for thread in threads:
+    for i, thread in enumerate(threads):
         thread.start()
+        assert audit.wait_for_queued(i + 1, WAIT)  # queued in the order of ``works``
     for thread in (leader, *threads):
         thread.join()
     return outcomes
@@ -115,6 +116,34 @@ def test_a_failing_commit_raises_in_every_caller_of_its_group_and_keeps_nothing(
         audit.commit_group(lambda: _event(audit, "after"))  # the database goes on
         assert _slots(audit) == ["leader", "after"]
         assert audit.first_broken_event() is None
+
+
+def test_a_batch_that_ends_the_transaction_fails_those_before_it_and_requeues_the_rest(
+    tmp_path: Path,
+) -> None:
+    with AuditDB.open(tmp_path / "audit.db") as audit:
+
+        def interrupted() -> None:
+            # SQLite rolls back the whole transaction on an interrupted write, as on a full disk.
+            with audit._write() as conn:
+                conn.set_progress_handler(lambda: 1, 1)
+                try:
+                    conn.execute(
+                        "WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r "
+                        "WHERE i < 100000) INSERT INTO schema_migrations SELECT -i, '' FROM r"
+                    )
+                finally:
+                    conn.set_progress_handler(None, 1)
+
+        works = [lambda i=i: _event(audit, f"s{i}") for i in range(FOLLOWERS)]
+        works[3] = interrupted
+        outcomes = _overlapping(audit, works)
+        # s0..s2 ran in the same transaction: their writes are gone, and they are told so.
+        assert [type(o) for o in outcomes[:4]] == [sqlite3.OperationalError] * 4
+        assert outcomes[4:] == [None] * (FOLLOWERS - 4)  # put back, committed by the next leader
+        assert _slots(audit) == ["leader", *(f"s{i}" for i in range(4, FOLLOWERS))]
+        assert audit.first_broken_event() is None
+        assert audit.group_commits == 2
 
 
 def test_reads_do_not_wait_for_a_transaction_in_progress(tmp_path: Path) -> None:
