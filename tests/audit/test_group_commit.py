@@ -153,9 +153,10 @@ def test_reads_do_not_wait_for_a_transaction_in_progress(tmp_path: Path) -> None
         seen: list[object] = []
 
         def hold() -> None:
-            _event(audit, "uncommitted")
-            inside.set()
-            release.wait(WAIT)
+            with audit.transaction():
+                _event(audit, "uncommitted")
+                inside.set()
+                release.wait(WAIT)
 
         def reads() -> None:
             seen.append(audit.key_known("00" * 32))
@@ -167,7 +168,7 @@ def test_reads_do_not_wait_for_a_transaction_in_progress(tmp_path: Path) -> None
             seen.append(_slots(audit))
             read.set()
 
-        writer = threading.Thread(target=audit.commit_group, args=(hold,))
+        writer = threading.Thread(target=hold)
         writer.start()
         assert inside.wait(WAIT)
         reader = threading.Thread(target=reads)
