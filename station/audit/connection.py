@@ -18,6 +18,7 @@ from typing import Self
 import sqlite_utils
 
 from station.audit.errors import AuditError
+from station.audit.group_commit import Batch, BatchQueue, Work, run_group
 from station.audit.migrations import MIGRATIONS
 from station.audit.readonly import connect_readonly
 from station.audit.records import timestamp
@@ -29,7 +30,8 @@ class AuditConnection:
 
     def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self.path = path
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # the write lock: one transaction at a time
+        self._conns_lock = threading.Lock()  # the list of connections, apart: reads need no write
         # One connection per thread: a sqlite3 connection must not be used by two threads at
         # once, and slots provision in parallel. SQLite (WAL, busy_timeout) orders the writers.
         # A thread's connection goes back to the idle ones when the thread ends, for the next
@@ -40,6 +42,9 @@ class AuditConnection:
         self._local.lease = _Lease(conn, self._idle)
         self._all = [conn]
         self.readonly = False
+        self._queue = BatchQueue()
+        #: Durable COMMITs made by :meth:`commit_group` (one per group of callers).
+        self.group_commits = 0
 
     @staticmethod
     def _connect(path: Path) -> sqlite3.Connection:
@@ -63,7 +68,7 @@ class AuditConnection:
                 conn = self._idle.pop()  # atomic: two threads never take the same one
             except IndexError:
                 conn = connect_readonly(self.path) if self.readonly else self._connect(self.path)
-                with self._lock:
+                with self._conns_lock:
                     self._all.append(conn)
             lease = _Lease(conn, self._idle)
             self._local.lease = lease
@@ -94,7 +99,7 @@ class AuditConnection:
 
     def close(self) -> None:
         """Close every connection this object opened."""
-        with self._lock:
+        with self._lock, self._conns_lock:
             for conn in self._all:
                 conn.close()
             self._all.clear()
@@ -131,6 +136,57 @@ class AuditConnection:
         """Group several writes into one durable commit (all or none)."""
         with self._write():
             yield
+
+    def commit_group(self, work: Work) -> None:
+        """Run ``work`` (a caller's writes) durably, possibly in one transaction with other
+        threads' concurrent batches (see :mod:`station.audit.group_commit`). Returns only after
+        the COMMIT that holds its writes; raises what ``work`` raised (its writes rolled back
+        alone) or what the COMMIT raised (nothing of the group kept). ``work`` runs on
+        whichever thread leads the group, so it must not rely on the caller's thread."""
+        if getattr(self._local, "depth", 0):  # inside transaction(): join it
+            work()
+            return
+        batch = Batch(work)
+        self._queue.put(batch)
+        while not batch.done:  # a batch put back (its group failed before it ran) goes again
+            with self._lock:
+                if not batch.done:
+                    self._lead()
+        if batch.error is not None:
+            raise batch.error
+
+    def wait_for_queued(self, count: int, timeout: float) -> bool:
+        """Wait until ``count`` callers of :meth:`commit_group` wait behind the current leader;
+        False if ``timeout`` seconds passed first (for monitors and tests)."""
+        return self._queue.wait_for(count, timeout)
+
+    def _lead(self) -> None:
+        """Run every queued batch in one transaction, commit, and mark each done. Holds the
+        write lock (the caller took it)."""
+        group = self._queue.take_all()
+        left: list[Batch] = []
+        conn = self._conn
+        try:
+            with full_disk_said(self.path.parent):
+                conn.execute("BEGIN IMMEDIATE")
+                self._local.depth = 1
+                try:
+                    left = run_group(conn, group, self.path.parent)
+                    if conn.in_transaction:
+                        conn.execute("COMMIT")
+                        self.group_commits += 1
+                finally:
+                    self._local.depth = 0
+        except BaseException as e:  # the COMMIT (or BEGIN) failed: nothing of the group kept
+            left = []
+            for batch in group:
+                batch.error = e
+            if conn.in_transaction:  # a failed COMMIT (disk full) leaves it open
+                conn.execute("ROLLBACK")
+        finally:  # every caller of the group is released, whatever happened
+            self._queue.put_back(left)
+            for batch in group:
+                batch.done = batch not in left
 
     def _migrate(self) -> None:
         with self._write() as conn:

@@ -3,7 +3,9 @@
 Every change to ``certificates`` is made in the same transaction as the event that describes
 it, so the table can be re-derived from the event chain. Writes are serialised by a lock and
 run as ``BEGIN IMMEDIATE`` transactions; with WAL and ``synchronous=FULL`` a returned write is
-durable.
+durable. Reads take no lock: each thread has its own WAL connection, so a read outside a
+transaction sees the last COMMIT as one snapshot, and a read inside one (on the same thread's
+connection, which the transaction holds) sees its writes in progress.
 """
 
 from __future__ import annotations
@@ -127,16 +129,14 @@ class AuditDB(AuditConnection):
 
     def last_export(self) -> dict[str, Any] | None:
         """The newest export row, or None before the first export."""
-        with self._lock:
-            rows = list(self._db.query("SELECT * FROM exports ORDER BY id DESC LIMIT 1"))
+        rows = list(self._db.query("SELECT * FROM exports ORDER BY id DESC LIMIT 1"))
         return rows[0] if rows else None
 
     def key_known(self, spki_sha256: str) -> bool:
         """Was a certificate ever issued here for this public key (SPKI SHA-256 hex)?"""
-        with self._lock:  # one connection, shared by slot workers: never interleave
-            row = self._conn.execute(
-                "SELECT 1 FROM certificates WHERE spki_sha256 = ? LIMIT 1", (spki_sha256,)
-            ).fetchone()
+        row = self._conn.execute(  # this thread's connection: no write lock (module doc)
+            "SELECT 1 FROM certificates WHERE spki_sha256 = ? LIMIT 1", (spki_sha256,)
+        ).fetchone()
         return row is not None
 
     def record_issued(self, issued: IssuedLike, ctx: EventContext, at: datetime) -> int:
@@ -191,8 +191,7 @@ class AuditDB(AuditConnection):
 
     def certificate(self, serial_hex: str) -> CertificateRecord | None:
         """The certificate with a serial (lower-case hex), or None."""
-        with self._lock:
-            rows = list(self._db.query("SELECT * FROM certificates WHERE serial = ?", [serial_hex]))
+        rows = list(self._db.query("SELECT * FROM certificates WHERE serial = ?", [serial_hex]))
         return CertificateRecord.from_row(rows[0]) if rows else None
 
     def revoke(self, serial_hex: str, reason: str, at: datetime, ctx: EventContext) -> int:
@@ -242,13 +241,12 @@ class AuditDB(AuditConnection):
     def status_since(self, serial_hex: str) -> datetime | None:
         """When the certificate reached its current status (the time of the last event that
         changed it), or None if no event names it."""
-        with self._lock:
-            row = self._conn.execute(
-                "SELECT at FROM events WHERE serial = ? AND kind IN "
-                "('ISSUED', 'DELIVERED', 'VERIFIED', 'LOCKED', 'REVOKED', 'SUPERSEDED') "
-                "ORDER BY seq DESC LIMIT 1",
-                (serial_hex,),
-            ).fetchone()
+        row = self._conn.execute(
+            "SELECT at FROM events WHERE serial = ? AND kind IN "
+            "('ISSUED', 'DELIVERED', 'VERIFIED', 'LOCKED', 'REVOKED', 'SUPERSEDED') "
+            "ORDER BY seq DESC LIMIT 1",
+            (serial_hex,),
+        ).fetchone()
         return parse_timestamp(row[0]) if row else None
 
     def advance(
@@ -273,18 +271,16 @@ class AuditDB(AuditConnection):
 
     def revoked(self) -> list[RevokedRow]:
         """Every revoked certificate, oldest revocation first."""
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT serial, revoked_at, revocation_reason FROM certificates "
-                "WHERE status = ? ORDER BY revoked_at, serial",
-                (CertificateStatus.REVOKED.value,),
-            ).fetchall()
+        rows = self._conn.execute(
+            "SELECT serial, revoked_at, revocation_reason FROM certificates "
+            "WHERE status = ? ORDER BY revoked_at, serial",
+            (CertificateStatus.REVOKED.value,),
+        ).fetchall()
         return [RevokedRow(s, parse_timestamp(at), reason) for s, at, reason in rows]
 
     def next_crl_number(self) -> int:
         """One more than the last CRL number recorded (1 for the first CRL)."""
-        with self._lock:
-            row = self._conn.execute("SELECT MAX(number) FROM crls").fetchone()
+        row = self._conn.execute("SELECT MAX(number) FROM crls").fetchone()
         return int(row[0] or 0) + 1
 
     def record_crl(
