@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from station.audit.chain import GENESIS, SORTED_COLUMNS, values_hash
-from station.audit.chain_scan import COLUMNS, STATUS_OF, ChainState, issued_sha256, scan, superseded
+from station.audit.chain_scan import COLUMNS, ChainState, note_certificate, scan
 from station.audit.readonly import connect_readonly
 
 #: An event's canonical form, written by SQLite.
@@ -119,12 +119,7 @@ def _fast(conn: sqlite3.Connection, lo: int, hi: int, prev: str | None) -> Chain
             broken = seq
         link, expected = h, expected + 1
         if serial:
-            if kind in STATUS_OF:
-                status[serial] = STATUS_OF[kind]
-                if kind == "ISSUED":
-                    fingerprints[serial] = issued_sha256(data)
-            elif kind == "SUPERSEDED":
-                status[serial] = superseded(data)
+            note_certificate(status, fingerprints, serial, kind, data)
     state.broken_at = broken
     state.head_seq, state.head_hash = seq, h
     state.count = expected - lo

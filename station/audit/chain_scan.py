@@ -108,6 +108,23 @@ def superseded(data: Any) -> CertificateStatus:
     return CertificateStatus.REVOKED if revoked else CertificateStatus.SUPERSEDED
 
 
+def note_certificate(
+    status: dict[str, CertificateStatus],
+    fingerprints: dict[str, str],
+    serial: str,
+    kind: str,
+    data: Any,
+) -> None:
+    """What an event of certificate ``serial`` says of it: its status after the event, and its
+    fingerprint when the event is ISSUED (one call per event: ~25 ns over inlining)."""
+    if kind in STATUS_OF:
+        status[serial] = STATUS_OF[kind]
+        if kind == "ISSUED":
+            fingerprints[serial] = issued_sha256(data)
+    elif kind == "SUPERSEDED":
+        status[serial] = superseded(data)
+
+
 def scan(rows: Iterable[Sequence[Any]], start_seq: int, prev: str | None) -> ChainState:
     """Walk rows (tuples in :data:`COLUMNS` order) that should be events ``start_seq``,
     ``start_seq + 1``, ...; ``prev`` is the hash the first one links to, or None for "the
@@ -153,12 +170,7 @@ def scan(rows: Iterable[Sequence[Any]], start_seq: int, prev: str | None) -> Cha
                 broken = seq
         link, expected = h, expected + 1
         if serial:
-            if kind in STATUS_OF:
-                status[serial] = STATUS_OF[kind]
-                if kind == "ISSUED":
-                    fingerprints[serial] = issued_sha256(data)
-            elif kind == "SUPERSEDED":
-                status[serial] = superseded(data)
+            note_certificate(status, fingerprints, serial, kind, data)
     state.broken_at = broken
     state.head_seq, state.head_hash = seq, h
     state.count = expected - start_seq
