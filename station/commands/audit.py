@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -50,21 +52,13 @@ def verify(ctx: click.Context, checkpoint: str | None, as_json: bool) -> None:
         return
     with open_audit_readonly(config) as db:
         state, found = verify_file(db.path)
-    if as_json:
-        report = {
-            "ok": not found,
-            "events": state.count,
-            "head_seq": state.head_seq,
-            "head_hash": state.head_hash,
-            "findings": [str(f) for f in found],
-        }
-        click.echo(json.dumps(report))
-    elif found:
-        for finding in found:
-            click.echo(f"BAD {finding}")
-    else:
-        click.echo(f"OK {state.count} events, chain intact, certificate records consistent")
-    sys.exit(ExitCode.of(not found))
+    report = {"events": state.count, "head_seq": state.head_seq, "head_hash": state.head_hash}
+    _verdict(
+        found,
+        report,
+        f"OK {state.count} events, chain intact, certificate records consistent",
+        as_json,
+    )
 
 
 def _verify_from_checkpoint(config: StationConfig, folder: str, as_json: bool) -> None:
@@ -76,24 +70,30 @@ def _verify_from_checkpoint(config: StationConfig, folder: str, as_json: bool) -
         cp = newest_checkpoint(db_path, root, config.station.id)
     result = verify_from_checkpoint(db_path, cp)
     state, found = result.state, result.findings
+    report = {
+        "checkpoint": cp.as_dict(),
+        "events": state.count,
+        "head_seq": state.head_seq or cp.seq,
+        "head_hash": state.head_hash if state.count else cp.hash,
+    }
+    ok = (
+        f"OK from checkpoint event {cp.seq} ({cp.folder}, signed by {cp.signer}): "
+        f"{state.count} events after it, chain intact, their certificate records consistent"
+    )
+    _verdict(found, report, ok, as_json)
+
+
+def _verdict(found: Sequence[object], report: dict[str, Any], ok: str, as_json: bool) -> None:
+    """A verify's outcome: JSON (``ok`` first, then ``report``, then the findings), or one BAD
+    line per finding, or the ``ok`` line; exit 1 when anything was found."""
     if as_json:
-        report = {
-            "ok": not found,
-            "checkpoint": cp.as_dict(),
-            "events": state.count,
-            "head_seq": state.head_seq or cp.seq,
-            "head_hash": state.head_hash if state.count else cp.hash,
-            "findings": [str(f) for f in found],
-        }
-        click.echo(json.dumps(report))
+        findings = [str(f) for f in found]
+        click.echo(json.dumps({"ok": not found, **report, "findings": findings}))
     elif found:
         for finding in found:
             click.echo(f"BAD {finding}")
     else:
-        click.echo(
-            f"OK from checkpoint event {cp.seq} ({cp.folder}, signed by {cp.signer}): "
-            f"{state.count} events after it, chain intact, their certificate records consistent"
-        )
+        click.echo(ok)
     sys.exit(ExitCode.of(not found))
 
 
