@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import termios
 import time
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,10 @@ from device_protocol.posix_port import DescriptorTransport
 from device_protocol.transport import POLL, Transport, first_line
 
 __all__ = ["SerialTransport", "open_serial"]
+
+#: What pyserial lets out when a port cannot be opened or set up. termios.error is no OSError:
+#: a tty that hangs up between its open and the first flush raises it from reset_input_buffer.
+_SETUP_ERRORS = (serial.SerialException, OSError, ValueError, termios.error)
 
 
 class SerialTransport:
@@ -54,7 +59,7 @@ class SerialTransport:
         try:
             port.baudrate = rate
             port.reset_input_buffer()
-        except (serial.SerialException, OSError, ValueError) as e:
+        except _SETUP_ERRORS as e:
             raise self._gone(e) from e
 
     def close(self) -> None:
@@ -92,19 +97,30 @@ def open_serial(
             do_not_open=True,
         )
         port.open()
-        port.reset_input_buffer()
-    except (serial.SerialException, OSError, ValueError) as e:
+    except _SETUP_ERRORS as e:
         raise Disconnected(
             url,
             f"cannot open the port ({first_line(e)}); check the cable and that "
             "no other program is using it",
         ) from e
+    _empty_input(port, url)
     fd = _posix_fd(port)
     if fd is None:
         return SerialTransport(port, url=url)
     return DescriptorTransport(
         fd, url=url, write_timeout=write_timeout, clock=clock, release=port.close
     )
+
+
+def _empty_input(port: Any, url: str) -> None:
+    """Throw away what arrived before the port was ours; a port gone already is Disconnected."""
+    try:
+        port.reset_input_buffer()
+    except _SETUP_ERRORS as e:
+        with contextlib.suppress(*_SETUP_ERRORS):
+            port.close()
+        reason = first_line(e)
+        raise Disconnected(url, f"the board disconnected ({reason})", reason=reason) from e
 
 
 def _posix_fd(port: Any) -> int | None:

@@ -8,10 +8,11 @@ import socket
 from collections.abc import Iterator
 
 import pytest
+import serial
 
 from device_protocol.errors import Disconnected
 from device_protocol.posix_port import DescriptorTransport
-from device_protocol.serial_port import SerialTransport, open_serial
+from device_protocol.serial_port import SerialTransport, _empty_input, open_serial
 from device_protocol.transport import Transport
 
 
@@ -78,3 +79,22 @@ def test_a_port_that_cannot_be_opened_says_what_to_check() -> None:
         open_serial("/nonexistent/ttyUSB9", baudrate=115200, write_timeout=1.0)
     assert str(failed.value).startswith("/nonexistent/ttyUSB9: cannot open the port (")
     assert "check the cable and that no other program is using it" in str(failed.value)
+
+
+@pytest.mark.component
+def test_a_tty_that_hangs_up_right_after_its_open_is_a_disconnect() -> None:
+    # A board unplugged between the open and the first flush: termios.error (no OSError) came
+    # out of open_serial and ended the slot's watcher thread, so the slot never showed the
+    # board gone. It is a Disconnect like any other, and the port is let go.
+    master, slave = os.openpty()
+    url = os.ttyname(slave)
+    port = serial.Serial(url, 115200, timeout=0.1)
+    os.close(master)
+    os.close(slave)
+    try:
+        with pytest.raises(Disconnected) as failed:
+            _empty_input(port, url)
+        assert str(failed.value).startswith(f"{url}: the board disconnected (")
+        assert not port.is_open
+    finally:
+        port.close()
