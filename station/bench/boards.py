@@ -1,7 +1,9 @@
-"""Virtual boards in a separate process (`station sim`), so their CPU is not the station's."""
+"""Virtual boards in separate processes (`station sim`), so their CPU is not the station's."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -48,3 +50,57 @@ class SimProcess:
         if self._proc is not None:
             self._proc.terminate()
             self._proc.wait(timeout=30)
+
+
+def process_cpu(pid: int | None) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux's /proc), or None."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+#: Boards per simulator process in :class:`SimRack`: real boards each bring their own CPU, and
+#: 32 of them in one Python process queue on its one interpreter lock (their answers came
+#: later the more boards answered at once), which no jig of real boards does.
+BOARDS_PER_PROCESS = 8
+
+
+class SimRack:
+    """``with SimRack(n, state, faults) as urls: ...``: ``n`` boards over as many simulator
+    processes as :data:`BOARDS_PER_PROCESS` needs; ``pids`` while they run."""
+
+    def __init__(self, count: int, state: Path, faults: tuple[str, ...] = ()) -> None:
+        self.count = count
+        self.state = state
+        self.faults = faults
+        self._stack = contextlib.ExitStack()
+        self._sims: list[SimProcess] = []
+
+    def __enter__(self) -> list[str]:
+        urls: list[str] = []
+        with self._stack as stack:
+            while len(urls) < self.count:
+                size = min(BOARDS_PER_PROCESS, self.count - len(urls))
+                sim = SimProcess(size, self.state / f"sim-{len(self._sims)}", self.faults)
+                urls += stack.enter_context(sim)
+                self._sims.append(sim)
+            self._stack = stack.pop_all()
+        return urls
+
+    @property
+    def pids(self) -> list[int | None]:
+        """Its simulator processes' ids."""
+        return [sim.pid for sim in self._sims]
+
+    def cpu(self) -> float | None:
+        """CPU seconds its simulator processes have used so far, or None where not known."""
+        used = [process_cpu(sim.pid) for sim in self._sims]
+        return None if None in used else sum(u for u in used if u is not None)
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stack.close()

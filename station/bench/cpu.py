@@ -10,14 +10,13 @@ the same cores, so their CPU is reported with it).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from device_protocol.link import Link
-from station.bench.boards import SimProcess
+from station.bench.boards import SimProcess, process_cpu
 from station.bench.figures import Figure, at_most, info
 from station.bench.homes import make_home, open_context
 from station.engine.cycle import Cycle, CycleOptions
@@ -99,10 +98,10 @@ def gang_cpu(work: Path, slots: int) -> list[Figure]:
     try:
         urls = sim.__enter__()
         results = provision_all(station, urls[:WARMUP], operator="bench")
-        sim0, cpu0, wall0 = _process_cpu(sim.pid), time.process_time(), time.perf_counter()
+        sim0, cpu0, wall0 = process_cpu(sim.pid), time.process_time(), time.perf_counter()
         results += provision_all(station, urls[WARMUP:], operator="bench")
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        sim1 = _process_cpu(sim.pid)
+        sim1 = process_cpu(sim.pid)
     finally:
         sim.__exit__(None, None, None)
         station.audit.close()
@@ -120,16 +119,6 @@ def gang_cpu(work: Path, slots: int) -> list[Figure]:
         info(f"throughput, {slots} slots at once, unpaced", slots / wall * 3600, "/h", boards),
         info(f"station CPU / board, {slots} slots at once", cpu / slots * 1000, "ms", sim_note),
     ]
-
-
-def _process_cpu(pid: int | None) -> float | None:
-    """User + system CPU seconds of process ``pid`` so far (Linux's /proc), or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat.rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def cpu_per_board(

@@ -1,19 +1,101 @@
 """Gang scaling at 115200 and 921600 (the wire's physics: :mod:`station.bench.rates`; station CPU
-per board: :mod:`station.bench.cpu`)."""
+per board: :mod:`station.bench.cpu`).
+
+N slots provision N paced boards at once, as a jig loaded in one go; the throughput is set
+against N x one slot's. Each figure's note carries its profile: the station's and the simulated
+boards' CPU per board (the two share this machine's cores, where real boards bring their own),
+and the mean time of each step at one slot and at N, which shows where a gang waits.
+"""
 
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import replace
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from station.bench.boards import SimProcess
+from station.bench.boards import SimRack
 from station.bench.figures import Figure, at_least, info
 from station.bench.homes import make_home, open_context
+from station.engine.events import CycleResult, EngineEvent, Step, StepStarted
 from station.engine.gang import provision_all
+from station.engine.station import StationContext
 
 BAUD = 115200
 KEYGEN_SECONDS = 0.5
+#: The steps a note lists (keygen is the board's own 0.5 s).
+SHOWN = (Step.HELLO, Step.CSR, Step.POLICY, Step.ISSUE, Step.DELIVER, Step.PROVE, Step.LOCK)
+
+
+class StepClock:
+    """A listener that adds up how long each step took, over every slot's cycle."""
+
+    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._open: dict[str, tuple[Step, float]] = {}
+        self._spent: dict[Step, list[float]] = defaultdict(list)
+
+    def __call__(self, event: EngineEvent) -> None:
+        if not isinstance(event, StepStarted | CycleResult):
+            return
+        now = self._clock()
+        with self._lock:
+            begun = self._open.pop(event.slot, None)
+            if begun is not None:
+                self._spent[begun[0]].append(now - begun[1])
+            if isinstance(event, StepStarted):
+                self._open[event.slot] = (event.step, now)
+
+    def mean(self, step: Step) -> float | None:
+        spent = self._spent.get(step)
+        return sum(spent) / len(spent) if spent else None
+
+
+@dataclass(frozen=True)
+class GangRun:
+    boards: int
+    wall: float
+    station_cpu: float  # seconds per board
+    sim_cpu: float | None  # seconds per board
+    steps: StepClock
+
+    @property
+    def throughput(self) -> float:
+        return self.boards / self.wall
+
+
+def _gang(station: StationContext, boards: int, state: Path, faults: tuple[str, ...]) -> GangRun:
+    steps = StepClock()
+    rack = SimRack(boards, state, faults)
+    with rack as urls:
+        sim0, cpu0 = rack.cpu(), time.process_time()
+        start = time.perf_counter()
+        results = provision_all(station, urls, operator="bench", listener=steps)
+        wall = time.perf_counter() - start
+        sim1, cpu1 = rack.cpu(), time.process_time()
+    failed = [r.failure for r in results if not r.passed]
+    if failed:
+        raise RuntimeError(f"bench cycles failed: {failed[:3]}")
+    sim = None if sim0 is None or sim1 is None else (sim1 - sim0) / boards
+    return GangRun(boards, wall, (cpu1 - cpu0) / boards, sim, steps)
+
+
+def _profile(one: GangRun, many: GangRun) -> str:
+    """CPU per board and each step's mean time, one slot -> ``many.boards`` slots."""
+    sim = "?" if many.sim_cpu is None else f"{many.sim_cpu * 1000:.1f}"
+    steps = []
+    for step in SHOWN:
+        a, b = one.steps.mean(step), many.steps.mean(step)
+        if a is not None and b is not None:
+            steps.append(f"{step.value} {a * 1000:.0f}->{b * 1000:.0f}")
+    return (
+        f"{many.throughput * 3600:,.0f} boards/h; per board the station used "
+        f"{many.station_cpu * 1000:.1f} ms of CPU and the simulated boards {sim} ms on the "
+        f"same cores; mean ms per step, 1 -> {many.boards} slots: {', '.join(steps)}"
+    )
 
 
 def scaling(work: Path, sizes: tuple[int, ...], rate: int = BAUD) -> list[Figure]:
@@ -25,30 +107,23 @@ def scaling(work: Path, sizes: tuple[int, ...], rate: int = BAUD) -> list[Figure
     faults: tuple[str, ...] = (f"baud={BAUD}", f"keygen-delay={KEYGEN_SECONDS}", "no-boot-chatter")
     if rate > BAUD:
         faults += (f"bauds={rate}",)
-    throughput: dict[int, float] = {}
+    runs: dict[int, GangRun] = {}
     try:
+        _gang(station, 1, work / f"scaling-warmup-{rate}", faults)  # imports, caches: not a board's
         for n in sizes:
-            with SimProcess(n, work / f"scaling-boards-{rate}-{n}", faults) as urls:
-                start = time.perf_counter()
-                results = provision_all(station, urls, operator="bench")
-                wall = time.perf_counter() - start
-            failed = [r.failure for r in results if not r.passed]
-            if failed:
-                raise RuntimeError(f"bench cycles failed: {failed[:3]}")
-            throughput[n] = n / wall
+            runs[n] = _gang(station, n, work / f"scaling-boards-{rate}-{n}", faults)
     finally:
         station.audit.close()
-    one = throughput[sizes[0]]
-    figures = [info(f"throughput, 1 slot, {rate} baud", one * 3600, "/h")]
+    one = runs[sizes[0]]
+    figures = [info(f"throughput, 1 slot, {rate} baud", one.throughput * 3600, "/h")]
     for n in sizes[1:]:
-        ratio = throughput[n] / (n * one)
         figures.append(
             at_least(
                 f"scaling, {n} slots vs {n} x 1, {rate} baud",
-                ratio,
+                runs[n].throughput / (n * one.throughput),
                 0.9,
                 "x",
-                f"{throughput[n] * 3600:,.0f} boards/h",
+                _profile(one, runs[n]),
             )
         )
     return figures

@@ -1,0 +1,44 @@
+"""The scaling figure's parts: the step clock (pure) and a rack of simulator processes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from station.bench.boards import BOARDS_PER_PROCESS, SimRack
+from station.bench.cycles import StepClock
+from station.engine.events import CycleResult, Step, StepStarted
+from station.line.watch import hello_probe
+
+
+def test_the_step_clock_times_each_slot_s_steps_apart() -> None:
+    times = iter([0.0, 0.5, 1.0, 1.25, 3.0, 4.0])
+    steps = StepClock(clock=lambda: next(times))
+    steps(StepStarted("1", Step.HELLO, 0.0))  # 0.0
+    steps(StepStarted("2", Step.HELLO, 0.0))  # 0.5
+    steps(StepStarted("1", Step.CSR, 1.0))  # 1.0: slot 1's HELLO took 1.0
+    steps(StepStarted("2", Step.CSR, 0.75))  # 1.25: slot 2's HELLO took 0.75
+    steps(CycleResult(slot="1", port="p", board_uid=None, failure=None, serial=None, elapsed=3))
+    steps(CycleResult(slot="2", port="p", board_uid=None, failure=None, serial=None, elapsed=3))
+    assert steps.mean(Step.HELLO) == pytest.approx(0.875)
+    assert steps.mean(Step.CSR) == pytest.approx((2.0 + 2.75) / 2)
+    assert steps.mean(Step.DELIVER) is None  # no cycle got there
+
+
+def test_a_rack_spreads_its_boards_over_processes_and_stops_them(tmp_path: Path) -> None:
+    rack = SimRack(BOARDS_PER_PROCESS + 1, tmp_path, ("no-boot-chatter",))
+    with rack as urls:
+        assert len(set(urls)) == BOARDS_PER_PROCESS + 1
+        uids = {info.uid for url in urls if (info := hello_probe(url)) is not None}
+        assert len(uids) == len(urls), "every board answers, each with its own identity"
+        pids = rack.pids
+        assert len(set(pids)) == 2
+        used = rack.cpu()
+        assert used is not None
+        assert used > 0
+    for pid in pids:
+        assert pid is not None
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
