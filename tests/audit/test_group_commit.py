@@ -199,7 +199,8 @@ def test_a_lone_batch_needs_no_savepoint_and_a_failing_one_keeps_nothing(tmp_pat
         statements: list[str] = []
         audit._conn.set_trace_callback(statements.append)
         audit.commit_group(lambda: _event(audit, "alone"))
-        assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"
+        assert statements[0] == "BEGIN IMMEDIATE"
+        assert statements[-1] == "COMMIT"
         assert not [s for s in statements if "SAVEPOINT" in s or "RELEASE" in s]
 
         def failing() -> None:
