@@ -12,7 +12,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from station.pki.errors import CaMismatch, PkiError
+from station.pki.errors import CaMismatch, PkiError, PolicyRejection
 from station.pki.profile import NO_EXPIRY, DeviceProfile, ReportedIdentity, name_text
 from station.pki.serials import parse_serial, random_serial, serial_hex
 from station.pki.signer import DeviceSigner, IssuedCertificate
@@ -250,3 +250,30 @@ def test_issued_facts_equal_the_certificates_own(
         issued.not_before,
         issued.not_after,
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    uid=st.text(_UID_CHARS + " ,+=", min_size=0, max_size=70),
+    model=st.sampled_from(["", "sensor", "gate way", "m:1"]),
+    organization=st.sampled_from(["", "Acme Devices", "Acme, Inc."]),
+    template=st.sampled_from(["{uid}", "{model}-{uid}", "dev_{station}-{uid}"]),
+)
+def test_a_boards_subject_is_built_once_and_equals_a_fresh_one(
+    uid: str, model: str, organization: str, template: str
+) -> None:
+    profile = DeviceProfile(common_name=template, organization=organization, station_id="st1")
+    board = ReportedIdentity(uid=uid, model=model, firmware="1.0")
+    try:
+        fresh = profile.build_subject(board)
+    except PolicyRejection as refused:
+        with pytest.raises(PolicyRejection) as again:  # refused every time, not remembered
+            profile.subject(board)
+        assert (again.value.code, again.value.message) == (refused.code, refused.message)
+        return
+    shared = profile.subject(board)
+    assert shared == fresh
+    assert shared.public_bytes() == fresh.public_bytes()
+    assert profile.subject(ReportedIdentity(uid=uid, model=model, firmware="2.0")) is shared
+    other = DeviceProfile(common_name=template, organization=organization + "x")
+    assert other.subject(board) != shared
