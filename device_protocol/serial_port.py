@@ -21,7 +21,6 @@ import serial
 from device_protocol.errors import Disconnected, Timeout
 from device_protocol.posix_port import DescriptorTransport
 from device_protocol.transport import POLL, Transport, first_line
-from device_protocol.tty import open_tty, tty_speed
 
 __all__ = ["SerialTransport", "open_serial"]
 
@@ -87,16 +86,7 @@ def open_serial(
     write_timeout: float,
     clock: Callable[[], float] = time.monotonic,
 ) -> Transport:
-    """The port ``url``, opened exclusively at ``baudrate`` (8N1), its input buffer emptied.
-    A POSIX device path at a standard rate is opened directly (:mod:`device_protocol.tty`);
-    every other port through pyserial."""
-    speed = tty_speed(baudrate) if os.name == "posix" and "://" not in url else None
-    if speed is not None:
-        try:
-            fd = open_tty(url, speed)
-        except _SETUP_ERRORS as e:
-            raise _cannot_open(url, e) from e
-        return DescriptorTransport(fd, url=url, write_timeout=write_timeout, clock=clock)
+    """The port ``url``, opened exclusively at ``baudrate`` (8N1), its input buffer emptied."""
     try:
         port = serial.serial_for_url(
             url,
@@ -108,21 +98,17 @@ def open_serial(
         )
         port.open()
     except _SETUP_ERRORS as e:
-        raise _cannot_open(url, e) from e
+        raise Disconnected(
+            url,
+            f"cannot open the port ({first_line(e)}); check the cable and that "
+            "no other program is using it",
+        ) from e
     _empty_input(port, url)
-    port_fd = _posix_fd(port)
-    if port_fd is None:
+    fd = _posix_fd(port)
+    if fd is None:
         return SerialTransport(port, url=url)
     return DescriptorTransport(
-        port_fd, url=url, write_timeout=write_timeout, clock=clock, release=port.close
-    )
-
-
-def _cannot_open(url: str, e: BaseException) -> Disconnected:
-    return Disconnected(
-        url,
-        f"cannot open the port ({first_line(e)}); check the cable and that "
-        "no other program is using it",
+        fd, url=url, write_timeout=write_timeout, clock=clock, release=port.close
     )
 
 
