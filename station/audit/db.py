@@ -40,11 +40,17 @@ class AuditDB(AuditConnection):
     """One station's audit database. Open with :meth:`open`; close (or use ``with``)."""
 
     def _append(
-        self, conn: sqlite3.Connection, event: NewEvent, ctx: EventContext, at: datetime
+        self,
+        conn: sqlite3.Connection,
+        event: NewEvent,
+        ctx: EventContext,
+        at: datetime,
+        *,
+        checked: bool = False,
     ) -> int:
         last = conn.execute("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
-        self._insert(conn, seq, prev, event, ctx, at)
+        self._insert(conn, seq, prev, event, ctx, at, checked=checked)
         return int(seq)
 
     def _insert(
@@ -55,10 +61,14 @@ class AuditDB(AuditConnection):
         event: NewEvent,
         ctx: EventContext,
         at: datetime,
+        *,
+        checked: bool = False,
     ) -> str:
         """Insert event ``seq`` linked to ``prev``; return its hash. Values that cannot be
-        stored faithfully raise UnstorableEvent before anything is hashed or written."""
-        check_storable(event, ctx)
+        stored faithfully raise UnstorableEvent before anything is hashed or written
+        (``checked``: the caller checked them already)."""
+        if not checked:
+            check_storable(event, ctx)
         try:
             data = canonical_data(event.data)
         except ValueError as e:  # an integer too long for a decimal string, say
@@ -180,7 +190,7 @@ class AuditDB(AuditConnection):
                         CertificateStatus.ISSUED.value,
                     ),
                 )
-                return self._append(conn, event, ctx, at)
+                return self._append(conn, event, ctx, at, checked=True)
         except sqlite3.Error as e:
             if isinstance(e, sqlite3.IntegrityError) and "spki_sha256" in str(e):
                 raise KeyAlreadyRecorded(

@@ -73,7 +73,13 @@ def run_group(conn: sqlite3.Connection, group: list[Batch], home: Path) -> list[
 
     A batch's exception is stored on it. If a failing batch took the whole transaction with
     it (SQLite rolls back on some errors, e.g. a full disk), every batch run so far lost its
-    writes too, and gets that exception. A full disk under ``home`` is said as DiskFull."""
+    writes too, and gets that exception. A full disk under ``home`` is said as DiskFull.
+
+    A lone batch runs without a SAVEPOINT: rolled back, it takes nothing else with it, so the
+    whole transaction is rolled back instead (no COMMIT follows). A savepoint would make SQLite
+    keep a statement journal, a temporary file created, written and deleted per transaction."""
+    if len(group) == 1:
+        return _run_alone(conn, group[0], home)
     for i, batch in enumerate(group):
         conn.execute("SAVEPOINT batch")
         try:
@@ -87,4 +93,16 @@ def run_group(conn: sqlite3.Connection, group: list[Batch], home: Path) -> list[
                 return group[i + 1 :]
             conn.execute("ROLLBACK TO batch")
         conn.execute("RELEASE batch")
+    return []
+
+
+def _run_alone(conn: sqlite3.Connection, batch: Batch, home: Path) -> list[Batch]:
+    """:func:`run_group` for a group of one: on failure the transaction is rolled back."""
+    try:
+        with full_disk_said(home):
+            batch.work()
+    except BaseException as e:  # handed back to the batch's caller, never swallowed
+        batch.error = e
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
     return []

@@ -52,6 +52,8 @@ class CsrRequest:
     board: ReportedIdentity
     thing_name: str
     normalised: bool  # the mbedTLS NULL-parameter fix-up was applied
+    #: ``csr.subject``, decoded once (the CSR object decodes it afresh on every access).
+    subject: x509.Name
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,8 @@ def parse_csr(
     try:
         der, normalised = normalise_csr_der(pem_or_der_to_der(data))
         csr = x509.load_der_x509_csr(der)
-        csr.subject.rdns  # noqa: B018 - force parsing of lazily decoded fields
+        subject = csr.subject
+        subject.rdns  # noqa: B018 - force parsing of lazily decoded fields
         csr.extensions  # noqa: B018
         extension_requests = sum(
             attribute.oid == _EXTENSION_REQUEST for attribute in csr.attributes
@@ -130,7 +133,7 @@ def parse_csr(
             f"{describe_public_key(public_key)} keys are not accepted by AWS IoT; "
             "generate an EC or RSA key on the board",
         )
-    return CsrRequest(csr, der, public_key, board, thing_name, normalised)
+    return CsrRequest(csr, der, public_key, board, thing_name, normalised, subject)
 
 
 #: What the ASN.1 parser's error kinds mean, in words (its message is a Rust debug dump).
@@ -220,7 +223,7 @@ def check_rsa_hygiene(req: CsrRequest, policy: CsrPolicy) -> None:
 def check_subject(req: CsrRequest, policy: CsrPolicy) -> None:
     """A CSR subject, if any, must name this board (CN = thing name or uid, serialNumber = uid)."""
     board = req.board
-    for attribute in req.csr.subject:
+    for attribute in req.subject:
         value = attribute.value if isinstance(attribute.value, str) else None
         if attribute.oid == NameOID.COMMON_NAME and value not in (req.thing_name, board.uid):
             raise PolicyRejection(

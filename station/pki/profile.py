@@ -6,6 +6,7 @@ by the station from the board's reported identity and never copied from the CSR.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -70,7 +71,15 @@ class DeviceProfile:
         return name
 
     def subject(self, board: ReportedIdentity) -> x509.Name:
-        """CN = thing name, serialNumber = board unique id, O from config (if set)."""
+        """CN = thing name, serialNumber = board unique id, O from config (if set).
+
+        Built once per board (the checks after HELLO and the signer both ask, and building a
+        Name validates every attribute): a Name is immutable, so its users share it. Only the
+        uid and model make a board's name; a refusal is not remembered."""
+        return _subject(self, ReportedIdentity(board.uid, board.model))
+
+    def build_subject(self, board: ReportedIdentity) -> x509.Name:
+        """:meth:`subject`, built afresh."""
         attributes = [
             x509.NameAttribute(NameOID.COMMON_NAME, self.thing_name(board)),
             x509.NameAttribute(NameOID.SERIAL_NUMBER, board.uid),
@@ -99,6 +108,11 @@ class DeviceProfile:
             (x509.SubjectKeyIdentifier.from_public_key(public_key), False),
             (x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(issuer_ski), False),
         ]
+
+
+@functools.lru_cache(maxsize=256)
+def _subject(profile: DeviceProfile, board: ReportedIdentity) -> x509.Name:
+    return profile.build_subject(board)
 
 
 def key_usage(

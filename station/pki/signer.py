@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -39,6 +39,10 @@ class IssuedCertificate:
     board: ReportedIdentity
     serial: int
     spki_sha256: str
+    #: The subject and validity the certificate was built with, when known: the same values
+    #: the certificate holds, without decoding them back out of it.
+    subject_name: x509.Name | None = field(default=None, compare=False)
+    validity: tuple[datetime, datetime] | None = field(default=None, compare=False)
 
     @property
     def serial_hex(self) -> str:
@@ -60,14 +64,18 @@ class IssuedCertificate:
     @cached_property
     def subject(self) -> str:
         """RFC 4514 text of the subject (``serialNumber`` spelled out)."""
-        return name_text(self.certificate.subject)
+        return name_text(self.subject_name or self.certificate.subject)
 
     @property
     def not_before(self) -> datetime:
+        if self.validity is not None:
+            return self.validity[0]
         return self.certificate.not_valid_before_utc
 
     @property
     def not_after(self) -> datetime:
+        if self.validity is not None:
+            return self.validity[1]
         return self.certificate.not_valid_after_utc
 
 
@@ -96,6 +104,9 @@ class DeviceSigner:
         self._issuer_ski = issuer_ski(issuer_cert)
         self._hash = signature_hash(issuer_key)
         self._issuer_pem = issuer_cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
+        # Decoded once: the certificate object decodes them afresh on every access.
+        self._issuer_name = issuer_cert.subject
+        self._issuer_not_after = issuer_cert.not_valid_after_utc
 
     @classmethod
     def from_files(
@@ -130,11 +141,12 @@ class DeviceSigner:
         serial = self.serials()
         if not 0 < serial < 1 << 159:
             raise PkiError(f"serial source returned {serial}: not a positive 159-bit integer")
-        not_before, not_after = self.profile.validity(now, self.issuer_cert.not_valid_after_utc)
+        not_before, not_after = self.profile.validity(now, self._issuer_not_after)
+        subject = self.profile.subject(accepted.board)
         builder = (
             x509.CertificateBuilder()
-            .subject_name(self.profile.subject(accepted.board))
-            .issuer_name(self.issuer_cert.subject)
+            .subject_name(subject)
+            .issuer_name(self._issuer_name)
             .public_key(accepted.public_key)
             .serial_number(serial)
             .not_valid_before(not_before)
@@ -143,4 +155,11 @@ class DeviceSigner:
         for extension, critical in self.profile.extensions(accepted.public_key, self._issuer_ski):
             builder = builder.add_extension(extension, critical=critical)
         certificate = builder.sign(self.issuer_key, self._hash)
-        return IssuedCertificate(certificate, accepted.board, serial, accepted.spki_sha256)
+        return IssuedCertificate(
+            certificate,
+            accepted.board,
+            serial,
+            accepted.spki_sha256,
+            subject_name=subject,
+            validity=(not_before, not_after),
+        )

@@ -191,3 +191,27 @@ def test_fast_event_hash_equals_the_reference(row: dict[str, object]) -> None:
     except UnicodeEncodeError:  # lone surrogates: neither form can hash them
         return
     assert event_hash(row) == expected
+
+
+def test_an_issued_certificate_is_checked_for_storability_once(
+    audit: AuditDB, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The ISSUED event holds the certificate's PEM: checked before the boards row is written,
+    # and not again when the event is appended.
+    import station.audit.db as db
+    from station.audit.errors import UnstorableEvent
+
+    checked: list[str] = []
+    check = db.check_storable
+
+    def counting(event: NewEvent, ctx: EventContext) -> None:
+        checked.append(event.kind)
+        check(event, ctx)
+
+    monkeypatch.setattr(db, "check_storable", counting)
+    audit.record_issued(Issued("ab01", "k1"), CTX, T0)
+    assert checked == ["ISSUED"]
+    with pytest.raises(UnstorableEvent):  # still refused before anything is written
+        audit.record_issued(Issued("ab02", "k2", subject="CN=\udc80"), CTX, T0)
+    assert [c.serial for c in audit.board_certificates("board-0001")] == ["ab01"]
+    assert audit.first_broken_event() is None

@@ -190,3 +190,30 @@ def test_callers_inside_a_transaction_join_it(tmp_path: Path, callers: int) -> N
                 audit.commit_group(lambda i=i: _event(audit, f"s{i}"))
         assert len(_slots(audit)) == callers
         assert audit.group_commits == 0  # the transaction's own COMMIT holds them
+
+
+def test_a_lone_batch_needs_no_savepoint_and_a_failing_one_keeps_nothing(tmp_path: Path) -> None:
+    # A savepoint makes SQLite keep a statement journal (a temporary file made and deleted in
+    # every transaction); a group of one has nothing to keep apart from its own writes.
+    with AuditDB.open(tmp_path / "audit.db") as audit:
+        statements: list[str] = []
+        audit._conn.set_trace_callback(statements.append)
+        audit.commit_group(lambda: _event(audit, "alone"))
+        assert statements[0] == "BEGIN IMMEDIATE"
+        assert statements[-1] == "COMMIT"
+        assert not [s for s in statements if "SAVEPOINT" in s or "RELEASE" in s]
+
+        def failing() -> None:
+            _event(audit, "bad")
+            raise ValueError("the lone batch failed")
+
+        statements.clear()
+        with pytest.raises(ValueError, match="the lone batch failed"):
+            audit.commit_group(failing)
+        assert statements[-1] == "ROLLBACK"
+        assert not audit._conn.in_transaction
+        assert _slots(audit) == ["alone"]
+        assert audit.group_commits == 1  # the failed batch's transaction was never committed
+        audit.commit_group(lambda: _event(audit, "after"))  # the database goes on
+        assert _slots(audit) == ["alone", "after"]
+        assert audit.first_broken_event() is None

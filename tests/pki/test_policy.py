@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from device_protocol.der import encode_length
 from station.pki.errors import PolicyRejection
 from station.pki.keys import spki_sha256
-from station.pki.policy import CsrPolicy, check_csr
+from station.pki.policy import CsrPolicy, check_csr, parse_csr
 from station.pki.profile import DeviceProfile, ReportedIdentity
 
 from .conftest import BOARD, make_csr, never_seen, rsa_key
@@ -247,3 +247,11 @@ def test_subject_cn_may_be_the_thing_name_from_the_template() -> None:
         profile=profile,
         key_known=never_seen,
     )
+
+
+@pytest.mark.parametrize("cn", [None, "board-0001", "sensor-board-0001"])
+def test_the_csr_subject_is_decoded_once_for_every_check(cn: str | None) -> None:
+    data = make_csr(ec.generate_private_key(ec.SECP256R1()), cn=cn)
+    req = parse_csr(data, BOARD, CsrPolicy(), DeviceProfile())
+    assert req.subject == x509.load_der_x509_csr(data).subject
+    assert req.subject.public_bytes() == req.csr.subject.public_bytes()

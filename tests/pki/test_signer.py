@@ -9,11 +9,13 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from station.pki.errors import CaMismatch, PkiError
-from station.pki.profile import NO_EXPIRY, DeviceProfile, ReportedIdentity
+from station.pki.errors import CaMismatch, PkiError, PolicyRejection
+from station.pki.profile import NO_EXPIRY, DeviceProfile, ReportedIdentity, name_text
 from station.pki.serials import parse_serial, random_serial, serial_hex
-from station.pki.signer import DeviceSigner
+from station.pki.signer import DeviceSigner, IssuedCertificate
 
 from .conftest import (
     BOARD,
@@ -212,3 +214,71 @@ def test_random_serial_text_forms() -> None:
 
 def test_board_identity_is_what_the_certificate_names() -> None:
     assert BOARD.uid == "board-0001"
+
+
+#: What a uid may hold that also fits a thing name; the organization's values carry the
+#: characters RFC 4514 escapes.
+_UID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:-"
+_EC_KEY = ec.generate_private_key(ec.SECP256R1())
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    uid=st.text(_UID_CHARS, min_size=1, max_size=40),
+    organization=st.sampled_from(["", "Acme Devices", "Acme, Inc.", '#A "quoted" + <org>; ']),
+    template=st.sampled_from(["{uid}", "{model}-{uid}", "dev_{station}-{uid}"]),
+    days=st.sampled_from([None, 1, 365, 30000]),
+)
+def test_issued_facts_equal_the_certificates_own(
+    hierarchy: Hierarchy, uid: str, organization: str, template: str, days: int | None
+) -> None:
+    # The subject text and validity come from what the certificate was built with; they are
+    # what decoding them out of the signed certificate gives.
+    profile = DeviceProfile(common_name=template, organization=organization, validity_days=days)
+    signer = DeviceSigner(hierarchy.intermediate, hierarchy.key, profile, clock=fixed_clock)
+    board = ReportedIdentity(uid=uid, model="sensor")
+    issued = signer.sign(accept(make_csr(_EC_KEY, cn=None), board, profile))
+    cert = issued.certificate
+    assert issued.subject == name_text(cert.subject)
+    assert (issued.not_before, issued.not_after) == (
+        cert.not_valid_before_utc,
+        cert.not_valid_after_utc,
+    )
+    decoded = IssuedCertificate(cert, board, issued.serial, issued.spki_sha256)
+    assert (decoded.subject, decoded.not_before, decoded.not_after) == (
+        issued.subject,
+        issued.not_before,
+        issued.not_after,
+    )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    uid=st.text(_UID_CHARS + " ,+=", min_size=0, max_size=70),
+    model=st.sampled_from(["", "sensor", "gate way", "m:1"]),
+    organization=st.sampled_from(["", "Acme Devices", "Acme, Inc."]),
+    template=st.sampled_from(["{uid}", "{model}-{uid}", "dev_{station}-{uid}"]),
+)
+def test_a_boards_subject_is_built_once_and_equals_a_fresh_one(
+    uid: str, model: str, organization: str, template: str
+) -> None:
+    profile = DeviceProfile(common_name=template, organization=organization, station_id="st1")
+    board = ReportedIdentity(uid=uid, model=model, firmware="1.0")
+    try:
+        fresh = profile.build_subject(board)
+    except PolicyRejection as e:
+        refused = e
+    else:
+        refused = None
+    if refused is not None:
+        for _ in range(2):  # refused every time, not remembered
+            with pytest.raises(PolicyRejection) as again:
+                profile.subject(board)
+            assert (again.value.code, again.value.message) == (refused.code, refused.message)
+        return
+    shared = profile.subject(board)
+    assert shared == fresh
+    assert shared.public_bytes() == fresh.public_bytes()
+    assert profile.subject(ReportedIdentity(uid=uid, model=model, firmware="2.0")) is shared
+    other = DeviceProfile(common_name=template, organization=organization + "x")
+    assert other.subject(board) != shared
