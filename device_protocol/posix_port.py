@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from device_protocol.errors import Disconnected, Timeout
-from device_protocol.transport import POLL, first_line
+from device_protocol.transport import POLL, lost
 
 
 class DescriptorTransport:
@@ -114,5 +114,4 @@ class DescriptorTransport:
 
     def _gone(self, e: BaseException) -> Disconnected:
         self.close()
-        reason = first_line(e)
-        return Disconnected(self.url, f"the board disconnected ({reason})", reason=reason)
+        return lost(self.url, e)

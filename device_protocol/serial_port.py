@@ -20,7 +20,7 @@ import serial
 
 from device_protocol.errors import Disconnected, Timeout
 from device_protocol.posix_port import DescriptorTransport
-from device_protocol.transport import POLL, Transport, first_line
+from device_protocol.transport import POLL, Transport, first_line, lost
 
 __all__ = ["SerialTransport", "open_serial"]
 
@@ -75,8 +75,7 @@ class SerialTransport:
 
     def _gone(self, e: BaseException) -> Disconnected:
         self.close()
-        reason = first_line(e)
-        return Disconnected(self.url, f"the board disconnected ({reason})", reason=reason)
+        return lost(self.url, e)
 
 
 def open_serial(
@@ -119,8 +118,7 @@ def _empty_input(port: Any, url: str) -> None:
     except _SETUP_ERRORS as e:
         with contextlib.suppress(*_SETUP_ERRORS):
             port.close()
-        reason = first_line(e)
-        raise Disconnected(url, f"the board disconnected ({reason})", reason=reason) from e
+        raise lost(url, e) from e
 
 
 def _posix_fd(port: Any) -> int | None:

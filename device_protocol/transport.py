@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from device_protocol.errors import Disconnected
+
 #: How long one read waits for bytes; the Link's timeouts are counted in these steps.
 POLL = 0.05
 
@@ -41,3 +43,9 @@ def first_line(e: BaseException) -> str:
     """An exception's text as a short reason (its first line, at most 200 characters)."""
     text = str(e).strip() or type(e).__name__
     return text.splitlines()[0][:200]
+
+
+def lost(url: str, e: BaseException) -> Disconnected:
+    """The port ``url`` went away under us: ``e`` in the port's own words."""
+    reason = first_line(e)
+    return Disconnected(url, f"the board disconnected ({reason})", reason=reason)
