@@ -52,7 +52,7 @@ class SimProcess:
             self._proc.wait(timeout=30)
 
 
-def process_cpu(pid: int | None) -> float | None:
+def _process_cpu(pid: int | None) -> float | None:
     """User + system CPU seconds of process ``pid`` so far (Linux's /proc), or None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
@@ -97,7 +97,7 @@ class SimRack:
 
     def cpu(self) -> float | None:
         """CPU seconds its simulator processes have used so far, or None where not known."""
-        used = [process_cpu(sim.pid) for sim in self._sims]
+        used = [_process_cpu(sim.pid) for sim in self._sims]
         return None if None in used else sum(u for u in used if u is not None)
 
     def __exit__(

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device_protocol.link import Link
-from station.bench.boards import SimProcess, process_cpu
+from station.bench.boards import SimProcess
 from station.bench.figures import Figure, at_most, info
+from station.bench.gangs import run_gang
 from station.bench.homes import make_home, open_context
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult, Listener
-from station.engine.gang import provision_all
 
 #: (intermediate key, device key, mtu): every key/CA combination at the default line, and EC
 #: with 1024-byte lines.
@@ -88,36 +88,27 @@ def station_cpu(work: Path, boards: int) -> list[Figure]:
 
 
 def gang_cpu(work: Path, slots: int) -> list[Figure]:
-    """``slots`` unpaced EC/EC boards provisioned at once, one thread per slot (after
+    """``slots`` unpaced EC/EC boards provisioned at once, one thread per slot (after a gang of
     :data:`WARMUP` boards unmeasured): throughput, and the station's and the simulator's CPU
     per board."""
     intermediate, device, _mtu = TARGET_CASE
     home = work / "gang"
     station = open_context(home, make_home(home, intermediate_key=intermediate))
-    sim = SimProcess(WARMUP + slots, work / "gang-boards", ("no-boot-chatter",))
+    faults = ("no-boot-chatter",)
     try:
-        urls = sim.__enter__()
-        results = provision_all(station, urls[:WARMUP], operator="bench")
-        sim0, cpu0, wall0 = process_cpu(sim.pid), time.process_time(), time.perf_counter()
-        results += provision_all(station, urls[WARMUP:], operator="bench")
-        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
-        sim1 = process_cpu(sim.pid)
+        run_gang(station, WARMUP, work / "gang-warmup", faults)
+        run = run_gang(station, slots, work / "gang-boards", faults)
     finally:
-        sim.__exit__(None, None, None)
         station.audit.close()
-    failed = [r.failure for r in results if not r.passed]
-    if failed:
-        raise RuntimeError(f"bench cycles failed: {failed[:3]}")
     boards = f"{slots} {device} boards at once, unpaced"
     sim_note = (
-        f"the simulated boards used {(sim1 - sim0) / slots * 1000:.1f} ms of CPU each on the "
-        "same cores"
-        if sim0 is not None and sim1 is not None
+        f"the simulated boards used {run.sim_cpu * 1000:.1f} ms of CPU each on the same cores"
+        if run.sim_cpu is not None
         else "the simulated boards' CPU is not known here"
     )
     return [
-        info(f"throughput, {slots} slots at once, unpaced", slots / wall * 3600, "/h", boards),
-        info(f"station CPU / board, {slots} slots at once", cpu / slots * 1000, "ms", sim_note),
+        info(f"throughput, {slots} slots at once, unpaced", run.throughput * 3600, "/h", boards),
+        info(f"station CPU / board, {slots} slots at once", run.station_cpu * 1000, "ms", sim_note),
     ]
 
 

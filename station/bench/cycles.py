@@ -9,78 +9,18 @@ and the mean time of each step at one slot and at N, which shows where a gang wa
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
-from station.bench.boards import SimRack
 from station.bench.figures import Figure, at_least, info
+from station.bench.gangs import GangRun, run_gang
 from station.bench.homes import make_home, open_context
-from station.engine.events import CycleResult, EngineEvent, Step, StepStarted
-from station.engine.gang import provision_all
-from station.engine.station import StationContext
+from station.engine.events import Step
 
 BAUD = 115200
 KEYGEN_SECONDS = 0.5
 #: The steps a note lists (keygen is the board's own 0.5 s).
 SHOWN = (Step.HELLO, Step.CSR, Step.POLICY, Step.ISSUE, Step.DELIVER, Step.PROVE, Step.LOCK)
-
-
-class StepClock:
-    """A listener that adds up how long each step took, over every slot's cycle."""
-
-    def __init__(self, clock: Callable[[], float] = time.perf_counter) -> None:
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._open: dict[str, tuple[Step, float]] = {}
-        self._spent: dict[Step, list[float]] = defaultdict(list)
-
-    def __call__(self, event: EngineEvent) -> None:
-        if not isinstance(event, StepStarted | CycleResult):
-            return
-        now = self._clock()
-        with self._lock:
-            begun = self._open.pop(event.slot, None)
-            if begun is not None:
-                self._spent[begun[0]].append(now - begun[1])
-            if isinstance(event, StepStarted):
-                self._open[event.slot] = (event.step, now)
-
-    def mean(self, step: Step) -> float | None:
-        spent = self._spent.get(step)
-        return sum(spent) / len(spent) if spent else None
-
-
-@dataclass(frozen=True)
-class GangRun:
-    boards: int
-    wall: float
-    station_cpu: float  # seconds per board
-    sim_cpu: float | None  # seconds per board
-    steps: StepClock
-
-    @property
-    def throughput(self) -> float:
-        return self.boards / self.wall
-
-
-def _gang(station: StationContext, boards: int, state: Path, faults: tuple[str, ...]) -> GangRun:
-    steps = StepClock()
-    rack = SimRack(boards, state, faults)
-    with rack as urls:
-        sim0, cpu0 = rack.cpu(), time.process_time()
-        start = time.perf_counter()
-        results = provision_all(station, urls, operator="bench", listener=steps)
-        wall = time.perf_counter() - start
-        sim1, cpu1 = rack.cpu(), time.process_time()
-    failed = [r.failure for r in results if not r.passed]
-    if failed:
-        raise RuntimeError(f"bench cycles failed: {failed[:3]}")
-    sim = None if sim0 is None or sim1 is None else (sim1 - sim0) / boards
-    return GangRun(boards, wall, (cpu1 - cpu0) / boards, sim, steps)
 
 
 def _profile(one: GangRun, many: GangRun) -> str:
@@ -109,9 +49,11 @@ def scaling(work: Path, sizes: tuple[int, ...], rate: int = BAUD) -> list[Figure
         faults += (f"bauds={rate}",)
     runs: dict[int, GangRun] = {}
     try:
-        _gang(station, 1, work / f"scaling-warmup-{rate}", faults)  # imports, caches: not a board's
+        run_gang(
+            station, 1, work / f"scaling-warmup-{rate}", faults
+        )  # imports, caches: not a board's
         for n in sizes:
-            runs[n] = _gang(station, n, work / f"scaling-boards-{rate}-{n}", faults)
+            runs[n] = run_gang(station, n, work / f"scaling-boards-{rate}-{n}", faults)
     finally:
         station.audit.close()
     one = runs[sizes[0]]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from station.bench.boards import BOARDS_PER_PROCESS, SimRack
-from station.bench.cycles import StepClock
+from station.bench.gangs import StepClock
 from station.engine.events import CycleResult, Step, StepStarted
 from station.line.watch import hello_probe
 
