@@ -98,8 +98,7 @@ def parse_csr(
     try:
         der, normalised = normalise_csr_der(pem_or_der_to_der(data))
         csr = x509.load_der_x509_csr(der)
-        subject = csr.subject
-        subject.rdns  # noqa: B018 - force parsing of lazily decoded fields
+        subject = _decoded_subject(csr)
         csr.extensions  # noqa: B018
         extension_requests = sum(
             attribute.oid == _EXTENSION_REQUEST for attribute in csr.attributes
@@ -146,6 +145,18 @@ _ASN1_PROBLEMS = {
     "InvalidTag": "an invalid tag",
     "UnknownDefinedBy": "an unknown algorithm",
 }
+
+
+def _decoded_subject(csr: x509.CertificateSigningRequest) -> x509.Name:
+    """The CSR's subject, decoded now (it is decoded lazily). `cryptography` raises TypeError,
+    not ValueError, for an attribute whose string type its OID may not have (a BIT STRING
+    common name): that is malformed input too."""
+    try:
+        subject = csr.subject
+        subject.rdns  # noqa: B018 - force parsing of lazily decoded fields
+    except TypeError as e:
+        raise ValueError(str(e)) from e
+    return subject
 
 
 def _why_unparsable(e: Exception) -> str:
