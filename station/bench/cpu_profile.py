@@ -23,6 +23,8 @@ from station.engine.events import CycleResult, StepStarted
 
 #: CPU before a cycle's first step: building the cycle and opening the port.
 OPEN = "open port"
+#: The plain cycles' process CPU is timed in this many batches (see CpuRun).
+BATCHES = 5
 
 
 class StepClock:
@@ -78,6 +80,7 @@ def profile_cpu(work: Path, boards: int, top: int = 25) -> str:
         work / "steps",
         listener=clock,
         wrap=clock.counting,
+        batches=BATCHES,
     )
     profiler = cProfile.Profile(time.thread_time)
     (work / "profiled").mkdir()
@@ -88,8 +91,9 @@ def profile_cpu(work: Path, boards: int, top: int = 25) -> str:
     return "\n\n".join(
         [
             f"{boards} unpaced cycles, {device} device, {intermediate} CA, mtu {mtu}: "
-            f"{plain.cpu * 1000:.2f} ms of process CPU per board, chain read-back "
-            f"{plain.readback_cpu * 1000:.2f} ms of it; thread CPU per step:",
+            f"{plain.cpu * 1000:.2f} ms of process CPU per board, {plain.spread()}; chain "
+            f"read-back {plain.readback_cpu * 1000:.2f} ms of it; thread CPU per step (all "
+            "batches):",
             clock.table(boards),
             "The same number of cycles under cProfile (CPU clock; Python code runs about "
             "twice as slow there), functions by own time:",

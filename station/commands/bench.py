@@ -31,7 +31,10 @@ def _figures(
         ("cycle vs physics", rate_physics),
         (
             "station CPU per board",
-            lambda w: station_cpu(w, 5 if quick else 20) + gang_cpu(w, 8 if quick else 32),
+            lambda w: (
+                station_cpu(w, 5 if quick else 20, 1 if quick else 5)
+                + gang_cpu(w, 8 if quick else 32)
+            ),
         ),
         ("scaling", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32), DEFAULT)),
         ("scaling fast", lambda w: scaling(w, (1, 4) if quick else (1, 4, 16, 32), FAST)),
@@ -98,7 +101,7 @@ def bench(
     """Measure the station against its targets; exit 1 if a target is missed."""
     if profile_cpu:
         with tempfile.TemporaryDirectory(prefix="station-bench-") as tmp:
-            click.echo(cpu_profile.profile_cpu(Path(tmp), 10 if quick else 40))
+            click.echo(cpu_profile.profile_cpu(Path(tmp), 10 if quick else 50))
         return
     if soak_cycles is not None:
         report = soak(soak_cycles, seed, lambda line: click.echo(line, err=True))

@@ -1,4 +1,5 @@
-"""The scaling figure's parts: the step clock (pure) and a rack of simulator processes."""
+"""The bench's parts: the step clock and the CPU figure's batches (pure), a rack of simulator
+processes, batches of real cycles."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from station.bench.boards import BOARDS_PER_PROCESS, SimRack
+from station.bench.cpu import CpuRun, measure
 from station.bench.gangs import StepClock
+from station.bench.homes import make_home
 from station.engine.events import CycleResult, Step, StepStarted
 from station.line.watch import hello_probe
 
@@ -42,3 +45,18 @@ def test_a_rack_spreads_its_boards_over_processes_and_stops_them(tmp_path: Path)
         assert pid is not None
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+def test_the_cpu_figure_is_the_quietest_batch_and_says_what_the_others_were() -> None:
+    run = CpuRun(cpu=0.004, wall=0.05, readback_cpu=0.0, batches=(0.006, 0.004, 0.009, 0.005))
+    assert run.median == pytest.approx(0.0055)
+    assert run.spread() == "lowest of 4 batches (median 5.50: 6.00, 4.00, 9.00, 5.00)"
+
+
+def test_cycles_are_timed_in_batches_and_the_lowest_is_the_figure(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    passphrase = make_home(home)
+    run = measure(home, passphrase, "ec-p256", 256, 4, tmp_path, batches=2)
+    assert len(run.batches) == 2
+    assert run.cpu == min(run.batches)
+    assert all(b > 0 for b in run.batches)
