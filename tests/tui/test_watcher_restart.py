@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import termios
 import threading
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from textual.widgets import Static
@@ -16,6 +18,7 @@ from fixtures.board import BoardServer
 from station.line.setup import LineSetup
 from station.line.slot import Phase
 from station.line.watch import hello_probe
+from station.logbook import Logbook
 from station.tui.app import StationApp
 from station.tui.widgets.slot_card import SlotCard
 from tests.tui.conftest import BoardSlots, line_of, phases, wait_for
@@ -43,10 +46,14 @@ def test_a_watcher_that_raises_is_logged_shown_and_restarted_until_the_board_is_
     make_board: Callable[..., BoardServer],
     slots: BoardSlots,
     caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
 ) -> None:
     board = slots.boards["1"] = make_board()
     probe = BrokenProbe()
-    app = StationApp(make_setup(1, probe=probe), operator="OP1")
+    setup = make_setup(1, probe=probe)
+    station_id = setup.station.station_id
+    logbook = Logbook(tmp_path / "station.log", station_id)
+    app = StationApp(dataclasses.replace(setup, logbook=logbook), operator="OP1")
     caplog.set_level(logging.ERROR, logger="station")
 
     async def scenario() -> None:
@@ -71,8 +78,14 @@ def test_a_watcher_that_raises_is_logged_shown_and_restarted_until_the_board_is_
             logged = [line.text for line in line_of(app).log_pane().lines_kept]
             assert any("looking for boards failed" in text for text in logged)
 
-    asyncio.run(scenario())
+    with logbook.errors_of("station"):  # as `station tui` runs the app
+        asyncio.run(scenario())
+    logbook.close()
     records = [r for r in caplog.records if "looking for boards failed" in r.getMessage()]
     assert records, "the failure is in the station's log"
     assert records[0].exc_info is not None, "with its traceback"
     assert isinstance(records[0].exc_info[1], termios.error)
+    text = (tmp_path / "station.log").read_text()
+    assert f"{station_id} slot 1 looking for boards failed (watcher 1)\nTraceback" in text
+    assert "termios.error: (5, 'Input/output error')" in text
+    assert f"{station_id} slot 1 PASS" in text, "the cycle after the restart is in the same log"
