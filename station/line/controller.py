@@ -232,9 +232,10 @@ class LineController:
         failures = backoff.failures_after(state.watch_failures, self.clock() - state.watch_started)
         delay = backoff.delay(failures)
         self._put(slot, replace(state, watch_failures=failures))
+        text = watch_failed(error, delay)
         return [
-            Log(slot, f"looking for boards failed ({error!r}); watching again in {delay:g} s"),
-            self._show(replace(state.status, watch_error=watch_failed(error, delay))),
+            Log(slot, text),
+            self._show(replace(state.status, watch_error=text)),
             ScheduleWatch(slot, delay, watch),
         ]
 
