@@ -1,7 +1,9 @@
 """The station's rotating plain-text log: engine events and board console lines, per slot.
 
-For post-mortems on the line. It is fed engine events only, so it can hold nothing the engine
-does not emit: no keys, no passphrases (a test greps the file).
+For post-mortems on the line. It is fed engine events, and (while :meth:`Logbook.errors_of` is
+in force) the errors the station's own modules log with their tracebacks, so it holds nothing
+the engine does not emit or a station module does not report: no keys, no passphrases (a test
+greps the file).
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import logging
 import sys
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
@@ -37,6 +41,19 @@ class _Handler(RotatingFileHandler):
             super().handleError(record)
         elif self.error is None:
             self.error = error
+
+
+class _Errors(logging.Handler):
+    """Hands the ERROR records of a logger tree to the logbook's file handler."""
+
+    def __init__(self, target: logging.Handler, lock: threading.Lock) -> None:
+        super().__init__(logging.ERROR)
+        self._target = target
+        self._lock = lock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with self._lock:
+            self._target.handle(record)
 
 
 class Logbook:
@@ -72,6 +89,18 @@ class Logbook:
             self.write(event.slot, f"console | {event.text}")
         elif isinstance(event, CycleResult):
             self.write(event.slot, result_line(event, where=event.port))
+
+    @contextmanager
+    def errors_of(self, name: str = "station") -> Iterator[None]:
+        """While inside, what the ``name`` loggers log at ERROR and above is written here too,
+        traceback included (a slot's watcher that failed on the line, for the post-mortem)."""
+        errors = _Errors(self._handler, self._lock)
+        logger = logging.getLogger(name)
+        logger.addHandler(errors)
+        try:
+            yield
+        finally:
+            logger.removeHandler(errors)
 
     @property
     def error(self) -> OSError | None:

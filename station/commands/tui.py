@@ -81,7 +81,8 @@ def tui(ctx: click.Context, operator: str | None, jig_file: Path | None, timeout
                     else None
                 ),
             )
-            StationApp(setup, operator=operator).run()
+            with logbook.errors_of("station"):
+                StationApp(setup, operator=operator).run()
     finally:
         logbook.close()
     note = disk_full_note(config, logbook, ())

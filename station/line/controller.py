@@ -7,7 +7,9 @@ state is in one frozen :class:`LineState`; the clock is injected.
 Two counters per slot make late news harmless. A watcher's reports carry its number, and a new
 watcher or a cycle bumps the slot's number, so a report from a watcher already told to stop is
 dropped. A swap timer carries the slot's verdict count, so a timer set before a retry (or a
-newer verdict) does nothing.
+newer verdict) does nothing. A watcher that failed is started again after a back-off
+(:mod:`~station.line.restart`) by a timer carrying its number, so a cycle, a new watcher or the
+end of watching since then makes that timer do nothing too.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from station.line.effects import (
     Notify,
     RunQa,
     ScheduleSwap,
+    ScheduleWatch,
     ShowError,
     ShowStats,
     ShowStatus,
@@ -43,6 +46,7 @@ from station.line.effects import (
     Swap,
     Watch,
 )
+from station.line.restart import Backoff
 from station.line.setup import LineSetup
 from station.line.shift import ShiftStats
 from station.line.slot import (
@@ -55,6 +59,7 @@ from station.line.slot import (
     started,
     vacated,
 )
+from station.line.wording import watch_failed
 
 
 @dataclass(frozen=True)
@@ -62,6 +67,9 @@ class SlotState:
     status: SlotStatus
     watch: int = 0  # the number of the slot's current watcher
     verdicts: int = 0  # verdicts so far on this slot
+    known_uid: str | None = None  # the board the current watcher ignores while it stays
+    watch_started: float = 0.0  # the clock when the current watcher started
+    watch_failures: int = 0  # watchers that failed in a row
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,9 @@ class LineRules:
     label_scan: bool = False
     qa: bool = False  # QA of a slot's board is set up
     swap_pause: Callable[[bool], float] | None = None  # seconds after a verdict (passed?)
+    watch_backoff: Backoff = field(
+        default_factory=Backoff
+    )  # when a watcher that failed starts again
 
     @classmethod
     def from_setup(cls, setup: LineSetup, operator: str) -> LineRules:
@@ -100,6 +111,7 @@ class LineRules:
             label_scan=setup.label_scan,
             qa=setup.qa is not None,
             swap_pause=None if feeder is None else feeder.pause_after,
+            watch_backoff=setup.watch_backoff,
         )
 
 
@@ -181,13 +193,15 @@ class LineController:
         if self.closing:
             return []
         number = self._slot(slot).watch + 1
-        self._put(slot, replace(self._slot(slot), watch=number))
+        state = replace(self._slot(slot), watch=number, known_uid=known_uid)
+        self._put(slot, replace(state, watch_started=self.clock()))
         return [Watch(slot, known_uid, number)]
 
     def board_seen(self, seen: BoardSeen, watch: int) -> list[Effect]:
         """Watcher number ``watch`` found a board."""
         if watch != self._slot(seen.slot).watch or self.closing:
             return []
+        self._put(seen.slot, replace(self._slot(seen.slot), watch_failures=0))
         effects: list[Effect] = [
             self._show(arrived(self._slot(seen.slot).status, seen)),
             Log(
@@ -206,7 +220,32 @@ class LineController:
         state = self._slot(vacant.slot)
         if watch != state.watch or state.status.busy:
             return []
-        return [self._show(vacated(state.status, vacant))]
+        self._put(vacant.slot, replace(state, known_uid=None))  # the watcher forgot it too
+        return [self._show(replace(vacated(state.status, vacant), watch_error=""))]
+
+    def watcher_failed(self, slot: str, watch: int, error: BaseException) -> list[Effect]:
+        """Watcher number ``watch`` raised ``error``: say so on the card, restart it later."""
+        state = self._slot(slot)
+        if watch != state.watch or self.closing:
+            return []
+        backoff = self.rules.watch_backoff
+        failures = backoff.failures_after(state.watch_failures, self.clock() - state.watch_started)
+        delay = backoff.delay(failures)
+        self._put(slot, replace(state, watch_failures=failures))
+        text = watch_failed(error, delay)
+        return [
+            Log(slot, text),
+            self._show(replace(state.status, watch_error=text)),
+            ScheduleWatch(slot, delay, watch),
+        ]
+
+    def watch_due(self, slot: str, watch: int) -> list[Effect]:
+        """The back-off after watcher number ``watch`` failed is over: watch again, unless a
+        cycle, another watcher or the end of watching came since."""
+        state = self._slot(slot)
+        if watch != state.watch or state.status.busy:
+            return []
+        return self._watch(slot, state.known_uid)
 
     # ---- the operator's keys and answers ------------------------------------------------------
 

@@ -3,8 +3,9 @@
 :class:`~station.line.controller.LineController` decides; the screen carries out each effect. It
 draws (``ShowStatus``, ``ShowStats``, ``Log``, ``Notify``, ``ShowError``), asks the operator
 (``AskLabel``, ``ConfirmReprovision``), runs the blocking parts in thread workers (``Watch``,
-``StartCycle``, ``RunQa``, ``Swap``), sets timers (``ScheduleSwap``) and ends the shift or the
-app (``EndShift``, ``Exit``). What happens next comes back to the controller as an event.
+``StartCycle``, ``RunQa``, ``Swap``), sets timers (``ScheduleSwap``, ``ScheduleWatch``) and ends
+the shift or the app (``EndShift``, ``Exit``). What happens next comes back to the controller as
+an event.
 """
 
 from __future__ import annotations
@@ -63,6 +64,16 @@ class Watch:
 
     slot: str
     known_uid: str | None  # the board that just finished here: ignored while it stays
+    number: int
+
+
+@dataclass(frozen=True)
+class ScheduleWatch:
+    """In ``delay`` seconds, tell the controller ``watch_due(slot, number)``: the slot's watcher
+    number ``number`` failed, and a new one starts then unless something came since."""
+
+    slot: str
+    delay: float
     number: int
 
 
@@ -140,6 +151,7 @@ Effect = (
     | Notify
     | ShowError
     | Watch
+    | ScheduleWatch
     | StopWatching
     | StartCycle
     | RunQa

@@ -12,6 +12,7 @@ from station.engine.events import Listener
 from station.engine.station import StationContext
 from station.factory.background import FactoryLink
 from station.jig import JigSection, PortSource
+from station.line.restart import Backoff
 from station.line.shift import ShiftExporter
 from station.line.watch import Probe, hello_probe
 from station.qa.runner import QaContext
@@ -50,6 +51,8 @@ class LineSetup:
     clock: Callable[[], float] = time.monotonic
     wall: Callable[[], datetime] = local_now
     probe: Probe = hello_probe
+    #: When a slot's watcher that failed starts again.
+    watch_backoff: Backoff = field(default_factory=Backoff)
     #: Pushes the station's events to the factory store from a worker; None without a store.
     factory: FactoryLink | None = None
     title: str = "Provisioning station"

@@ -70,6 +70,8 @@ class SlotStatus:
     failure: CycleFailure | None = None
     serial: str | None = None
     note: str = ""
+    #: Why the slot is not looking for boards right now (its watcher failed and waits to restart).
+    watch_error: str = ""
 
     @property
     def busy(self) -> bool:
@@ -111,6 +113,7 @@ def started(status: SlotStatus, port: str, now: float) -> SlotStatus:
         failure=None,
         serial=None,
         note="",
+        watch_error="",
     )
 
 

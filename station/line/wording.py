@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from station.engine.events import Step
 from station.line.slot import Phase, SlotStatus
+from station.phrasing import quoted
 
 #: Three-letter step names that fit a card: HEL KEY CSR POL ISS DEL RBK PRV LCK.
 STEP_SHORT = {
@@ -79,3 +80,17 @@ def slots_phrase(slots: list[str]) -> str:
     if len(slots) == 1:
         return f"Slot {slots[0]} is"
     return f"Slots {', '.join(slots)} are"
+
+
+def watch_failed(error: BaseException, delay: float) -> str:
+    """The card's line while a slot's watcher that failed waits ``delay`` seconds to restart."""
+    kind = type(error)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    return (
+        f"Looking for boards failed ({name} {quoted(error)}); retrying in {delay:g} s. "
+        "If it repeats, check the jig's USB hub and cable, or restart the station."
+    )

@@ -45,6 +45,15 @@ class SlotQuiet(Message):
 
 
 @dataclass
+class WatcherFailed(Message):
+    """Watch number ``watch`` on ``slot`` ended with an exception nobody foresaw."""
+
+    slot: str
+    watch: int
+    error: Exception
+
+
+@dataclass
 class BoardSwapped(Message):
     """The demo line put a new board on a slot."""
 

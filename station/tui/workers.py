@@ -7,6 +7,7 @@ HELLO probe, a cycle, QA and a swap from opening the (exclusively opened) port a
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import replace
 from typing import Any
@@ -29,7 +30,10 @@ from station.tui.messages import (
     FactoryLinkChanged,
     QaDone,
     SlotQuiet,
+    WatcherFailed,
 )
+
+log = logging.getLogger(__name__)
 
 
 class SlotWorkers:
@@ -55,16 +59,27 @@ class SlotWorkers:
             self.screen.post_message(message)  # thread-safe
 
         def body() -> None:
-            seen = watch_slot(
-                slot,
-                self.setup.source,
-                lock=self._locks[slot],
-                stop=stop,
-                known_uid=known_uid,
-                on_vacant=lambda vacant: post(SlotQuiet(vacant, number)),
-                probe=self.setup.probe,
-                interval=self.setup.poll,
-            )
+            try:
+                seen = watch_slot(
+                    slot,
+                    self.setup.source,
+                    lock=self._locks[slot],
+                    stop=stop,
+                    known_uid=known_uid,
+                    on_vacant=lambda vacant: post(SlotQuiet(vacant, number)),
+                    probe=self.setup.probe,
+                    interval=self.setup.poll,
+                )
+            except Exception as e:  # anything at all: the controller restarts the watcher
+                log.error(
+                    "%s slot %s looking for boards failed (watcher %d)",
+                    self.setup.station.station_id,
+                    slot,
+                    number,
+                    exc_info=e,
+                )
+                post(WatcherFailed(slot, number, e))
+                return
             if seen is not None:
                 post(BoardArrived(seen, number))
 

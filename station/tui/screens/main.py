@@ -29,6 +29,7 @@ from station.line.effects import (
     Notify,
     RunQa,
     ScheduleSwap,
+    ScheduleWatch,
     ShowError,
     ShowStats,
     ShowStatus,
@@ -53,6 +54,7 @@ from station.tui.messages import (
     FactoryLinkChanged,
     QaDone,
     SlotQuiet,
+    WatcherFailed,
 )
 from station.tui.screens.help import HelpScreen
 from station.tui.widgets.factory_link import FactoryLinkBar
@@ -169,6 +171,8 @@ class MainScreen(Screen[None]):
                 self.app.push_screen(ErrorDialog(title, detail))
             case Watch(slot, known_uid, number):
                 self.slot_workers.watch(slot, known_uid, number)
+            case ScheduleWatch(slot, delay, number):
+                self.set_timer(delay, partial(self.watch_due, slot, number))
             case StopWatching(slot):
                 self.slot_workers.stop_watching(slot)
             case StartCycle(slot, port, options):
@@ -196,6 +200,9 @@ class MainScreen(Screen[None]):
 
     def swap_due(self, slot: str, token: int) -> None:
         self.perform(self.controller.swap_due(slot, token))
+
+    def watch_due(self, slot: str, number: int) -> None:
+        self.perform(self.controller.watch_due(slot, number))
 
     # ---- drawing ------------------------------------------------------------------------------
 
@@ -228,6 +235,9 @@ class MainScreen(Screen[None]):
 
     def on_slot_quiet(self, message: SlotQuiet) -> None:
         self.perform(self.controller.slot_quiet(message.vacant, message.watch))
+
+    def on_watcher_failed(self, message: WatcherFailed) -> None:
+        self.perform(self.controller.watcher_failed(message.slot, message.watch, message.error))
 
     def on_engine_update(self, message: EngineUpdate) -> None:
         self.perform(self.controller.engine_event(message.event))

@@ -110,8 +110,11 @@ class SlotCard(Widget, can_focus=True):
         self.query_one("#info", Static).update(self._info(status))
         self.query_one("#banner", Static).update(self._banner(status, self.size.height >= 18))
         reason = self.query_one("#reason", Static)
-        reason.update(status.failure.message if status.failure else "")
-        reason.display = status.failure is not None
+        lines = [status.failure.message] if status.failure else []
+        if status.watch_error:
+            lines.append(status.watch_error)
+        reason.update("\n".join(lines))
+        reason.display = bool(lines)
         action = next_action(status, start=self.start, label_scan=self.label_scan)
         self.query_one("#action", Static).update(Text("Next: ", "bold").append(action, "bold"))
 
