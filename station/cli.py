@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -27,7 +28,24 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Imports a command's module only when that command runs (or help lists them all): each
+    module brings its own libraries (Textual, psycopg, boto3, the engine), and an auditor's
+    `station audit verify` should not wait for those of `station tui`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMAND_MODULES)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        module_name = COMMAND_MODULES.get(cmd_name)
+        if module_name is None:
+            return None
+        module = importlib.import_module(f"station.commands.{module_name}")
+        found: tuple[click.Command, ...] = module.COMMANDS
+        return next((c for c in found if c.name == cmd_name), None)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--version",
     is_flag=True,
@@ -58,38 +76,28 @@ def cli(ctx: click.Context, verbose: bool, home: Path) -> None:
     ctx.obj = CliContext(home=home)
 
 
-def _register() -> None:
-    # Each module in station.commands exposes COMMANDS, a tuple of click commands or groups.
-    import importlib
-
-    for module_name in COMMAND_MODULES:
-        module = importlib.import_module(f"station.commands.{module_name}")
-        for command in module.COMMANDS:
-            cli.add_command(command)
-
-
-#: Command modules, in the order `station --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = (
-    "init",
-    "ca",
-    "sign",
-    "revoke",
-    "provision",
-    "rotate",
-    "qa",
-    "audit",
-    "aws",
-    "factory",
-    "bench",
-    "sim",
-    "probe",
-    "conformance",
-    "demo",
-    "tui",
-)
-
-
-_register()
+#: Each command's module in station.commands (which exposes COMMANDS, a tuple of click commands
+#: or groups), in the order `station --help` lists them.
+COMMAND_MODULES: dict[str, str] = {
+    "init": "init",
+    "ca": "ca",
+    "sign": "sign",
+    "revoke": "revoke",
+    "crl": "revoke",
+    "provision": "provision",
+    "rotate": "rotate",
+    "qa": "qa",
+    "audit": "audit",
+    "aws": "aws",
+    "factory": "factory",
+    "bench": "bench",
+    "sim": "sim",
+    "ports": "probe",
+    "probe": "probe",
+    "conformance": "conformance",
+    "demo": "demo",
+    "tui": "tui",
+}
 
 
 def link_error_line(error: LinkError) -> str:

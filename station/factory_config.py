@@ -11,8 +11,6 @@ import re
 import zoneinfo
 from dataclasses import dataclass, field
 
-import psycopg
-
 from station.config_reader import TableReader
 from station.home import StationHome
 from station.phrasing import one_of, quoted
@@ -61,6 +59,10 @@ class FactorySection:
 def read_factory(t: TableReader, home: StationHome) -> FactorySection:
     url = t.text("url", "")
     if url:
+        # Imported here: psycopg takes 0.1-0.2 s to load, which a station without a factory
+        # store, and every command that reads station.toml, should not pay.
+        import psycopg
+
         try:
             params = psycopg.conninfo.conninfo_to_dict(url)
         except psycopg.ProgrammingError as e:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,12 +14,14 @@ from station.config import StationConfig, load_config
 from station.context import CliContext
 from station.disk import DiskFull, is_disk_full
 from station.engine.compose import device_signer
-from station.factory.reserver import StoreReserver
 from station.home import StationHome
 from station.logbook import Logbook
 from station.pki.audit_signer import AuditSigner, load_or_create
 from station.pki.keys import CaPrivateKey, load_ca_key
 from station.pki.signer import DeviceSigner
+
+if TYPE_CHECKING:  # psycopg, 0.1-0.2 s to load, only for a station with a factory store
+    from station.factory.reserver import StoreReserver
 
 OPERATOR_ENV = "STATION_OPERATOR"
 
@@ -89,4 +92,6 @@ def reserver_of(config: StationConfig) -> StoreReserver | None:
     """The factory store's key reservation before signing, when [factory] sets a store."""
     if not config.factory.enabled:
         return None
+    from station.factory.reserver import StoreReserver
+
     return StoreReserver(config.factory, config.station.id)

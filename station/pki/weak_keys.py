@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from badkeys import checkrsa  # type: ignore[import-untyped]
-
 #: badkeys check name -> (rejection code, what it means).
 _CHECKS: dict[str, tuple[str, str]] = {
     "roca": ("key.roca", "has the ROCA fingerprint (CVE-2017-15361, Infineon RSALib)"),
@@ -35,5 +33,9 @@ class Weakness:
 
 def rsa_weaknesses(n: int, e: int) -> list[Weakness]:
     """Every known weakness of the RSA public key (n, e); empty when none is found."""
+    # Imported here: badkeys loads pyOpenSSL (40 ms), which no command but one that checks an
+    # RSA key needs (`station audit verify` and the like start faster without it).
+    from badkeys import checkrsa  # type: ignore[import-untyped]
+
     results = checkrsa(n, e=e, checks=list(_CHECKS))
     return [Weakness(*_CHECKS[name]) for name in _CHECKS if name in results]
