@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def seeded(path: Path, boards: int) -> Path:
     return path
 
 
-def tamper(path: Path, *sql: str | tuple[str, tuple[Any, ...]]) -> None:
+def tamper(path: Path, *sql: str | tuple[str, tuple[Any, ...] | Mapping[str, Any]]) -> None:
     """Run statements with the append-only triggers dropped (what an attacker with the file
     can do)."""
     conn = sqlite3.connect(path)
