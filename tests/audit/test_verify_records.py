@@ -9,6 +9,7 @@ import contextlib
 import hashlib
 import shutil
 import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -181,7 +182,7 @@ def _serial(path: Path, rowid: int) -> str:
 def test_any_mix_of_tamperings_is_found_as_the_definition_finds_it(
     pristine: Path, tmp_path: Path, mix: list[tuple[str, int]]
 ) -> None:
-    path = tmp_path / "mixed.db"
+    path = Path(tempfile.mkdtemp(dir=tmp_path)) / "audit.db"  # a new file for each example
     shutil.copy(pristine, path)
     for name, k in mix:
         # The same forged row twice breaks a unique constraint: that one is not applied.
