@@ -9,7 +9,6 @@ number of certificates (a status and a fingerprint each), not with the number of
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import os
@@ -100,17 +99,20 @@ _PEM_TAIL = "\n-----END CERTIFICATE-----\n"
 
 def pem_sha256(pem: str) -> str | None:
     """SHA-256 of the DER inside a one-certificate PEM (no X.509 parsing: fast at scale)."""
+    # binascii.a2b_base64(strict_mode=True) is what base64.b64decode(validate=True) runs, without
+    # its wrapper (about 0.7 of the 2.5 us a certificate's decode took); a str that is not ASCII
+    # raises ValueError in both.
     if pem.startswith(_PEM_HEAD) and pem.endswith(_PEM_TAIL):
         # The usual shape: base64 lines between the two markers. Anything else in the body
         # (another marker, a CR, a stray character) fails the strict decode: the general way.
         body = pem[len(_PEM_HEAD) : -len(_PEM_TAIL)].replace("\n", "")
         try:
-            return hashlib.sha256(base64.b64decode(body, validate=True)).hexdigest()
+            return hashlib.sha256(binascii.a2b_base64(body, strict_mode=True)).hexdigest()
         except (binascii.Error, ValueError):
             pass
     lines = [line for line in pem.strip().splitlines() if line and not line.startswith("-----")]
     try:
-        return hashlib.sha256(base64.b64decode("".join(lines), validate=True)).hexdigest()
+        return hashlib.sha256(binascii.a2b_base64("".join(lines), strict_mode=True)).hexdigest()
     except (binascii.Error, ValueError):
         return None
 

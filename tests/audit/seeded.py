@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -42,20 +43,22 @@ def seeded(path: Path, boards: int) -> Path:
     return path
 
 
-def tamper(path: Path, *sql: str | tuple[str, tuple[Any, ...]]) -> None:
+def tamper(path: Path, *sql: str | tuple[str, tuple[Any, ...] | Mapping[str, Any]]) -> None:
     """Run statements with the append-only triggers dropped (what an attacker with the file
-    can do)."""
+    can do). A statement that fails rolls the others back and leaves no lock behind."""
     conn = sqlite3.connect(path)
-    conn.execute("DROP TRIGGER IF EXISTS events_append_only_update")
-    conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
-    conn.execute("DROP TRIGGER IF EXISTS events_slot_is_text")
-    for statement in sql:
-        if isinstance(statement, tuple):
-            conn.execute(*statement)
-        else:
-            conn.execute(statement)
-    conn.commit()
-    conn.close()
+    try:
+        conn.execute("DROP TRIGGER IF EXISTS events_append_only_update")
+        conn.execute("DROP TRIGGER IF EXISTS events_append_only_delete")
+        conn.execute("DROP TRIGGER IF EXISTS events_slot_is_text")
+        for statement in sql:
+            if isinstance(statement, tuple):
+                conn.execute(*statement)
+            else:
+                conn.execute(statement)
+        conn.commit()
+    finally:
+        conn.close()
 
 
 def event(path: Path, seq: int) -> dict[str, Any]:
