@@ -526,7 +526,8 @@ def _expected_error(request: Frame | None) -> Status | None:
 
 
 def test_spec_session_objects_are_complete_and_match_their_digests() -> None:
-    """In the worked session, the CSR and the signature are read whole: check what was read."""
+    """In the worked session, the CSR and the signature are read whole (inline bytes, then READ):
+    check what was read."""
     text = SPEC.read_text(encoding="utf-8")
     session = text[text.index("## 8.") : text.index("## 9.")]
     frames = [
@@ -547,6 +548,7 @@ def test_spec_session_objects_are_complete_and_match_their_digests() -> None:
         if request.name in ("GET_CSR", "SIGN"):
             kind = "csr" if request.name == "GET_CSR" else "sig"
             described[kind] = ObjectInfo.from_fields(frame.fields)
+            objects[kind] += described[kind].data or b""  # SPEC.md 1.3: inline, from offset 0
         elif request.name == "READ" and request.fields["obj"] in objects:
             chunk = Chunk.from_fields(frame.fields)
             buf = objects[request.fields["obj"]]
