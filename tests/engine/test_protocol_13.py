@@ -138,3 +138,17 @@ def test_a_board_with_wrong_inline_bytes_fails_saying_what_to_do(
     assert "retry" in message
     assert "firmware" in message
     assert board.device.element.chain() is None  # refused before anything was issued
+
+
+def test_a_malformed_caps_is_a_bad_hello_answer_before_keygen(
+    station: StationContext, make_board: MakeBoard, trace: pytest.LogCaptureFixture
+) -> None:
+    board = make_board(QUIET, hello_overrides={"caps": "text,,zip"})
+    result, _ = run(station, board)
+    assert result.failure is not None
+    assert result.failure.code == "protocol.HELLO"
+    assert "field 'caps'='text,,zip': an empty name is not a capability name" in (
+        result.failure.message
+    )
+    assert [r.split(" ")[0] for r in sent(trace)] == ["HELLO"]  # nothing asked of the board
+    assert board.device.element.key_type is None
