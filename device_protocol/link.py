@@ -9,7 +9,6 @@ from the board raises :class:`DeviceError`; a board that answers outside the con
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from collections import deque
@@ -30,10 +29,10 @@ from device_protocol.framing import (
     encode,
 )
 from device_protocol.link_limits import RequestLimits, parse_failure, worst_case_length
+from device_protocol.link_objects import put_chain, read_object
 from device_protocol.link_stats import LinkStats
 from device_protocol.serial_port import open_serial
 from device_protocol.trace import trace_in, trace_note, trace_out
-from device_protocol.transfer import chunk_capacity, chunks
 from device_protocol.transport import Transport
 
 R = TypeVar("R")
@@ -86,6 +85,7 @@ class Link:
         self.sleep = sleep
         self.stats = LinkStats()
         self.mtu = m.MIN_MTU  # until HELLO says otherwise
+        self.caps: tuple[str, ...] = ()  # capabilities HELLO named (SPEC.md 1.3)
         self._decoder = Decoder(DEFAULT_MAX_LINE)
         self._events: deque[Event] = deque()
         self._seq = secrets.randbelow(SEQ_MODULO - 1) + 1
@@ -336,6 +336,7 @@ class Link:
                 "the board does not negotiate the protocol version: check its firmware",
             )
         self.mtu = info.mtu
+        self.caps = info.caps
         # SPEC.md 2.5: receive every line the board may send, up to its mtu.
         self._decoder.max_line = max(DEFAULT_MAX_LINE, info.mtu)
         return info
@@ -350,51 +351,22 @@ class Link:
         request = m.GetCsr(cn)
         if not self.fits(request):
             request = m.GetCsr()  # the hint is optional: the board then uses its uid
-        return self._read_object(m.ObjectKind.CSR, self.call(request))
+        return read_object(self, m.ObjectKind.CSR, self.call(request), request.NAME)
 
     def get_cert(self) -> bytes:
-        return self._read_object(m.ObjectKind.CERT, self.call(m.GetCert()))
+        return read_object(self, m.ObjectKind.CERT, self.call(m.GetCert()), m.GetCert.NAME)
 
     def sign(self, challenge: bytes) -> tuple[bytes, str]:
         info = self.call(m.Sign(challenge))
-        return self._read_object(m.ObjectKind.SIG, info), info.alg or ""
+        return read_object(self, m.ObjectKind.SIG, info, m.Sign.NAME), info.alg or ""
 
     def lock(self) -> m.BoardState:
         return self.call(m.Lock()).state
 
     def put_cert(self, chain: bytes) -> bytes | None:
-        """Write a certificate chain; the board commits it atomically on the last chunk.
+        """Write a certificate chain; the board commits it atomically on the last chunk (text
+        chunks to a board that announced them, SPEC.md 1.3).
 
         Returns the SHA-256 of the chain as the board read it back from its storage (SPEC.md
         1.2, final chunk ``sha``), or None from a board that does not send it."""
-        if not chain:
-            raise ValueError("empty certificate chain")
-        ack = self.call(m.PutCertBegin(len(chain), hashlib.sha256(chain).digest()))
-        if ack.next != 0:
-            raise ProtocolError(self.url, f"PUT_CERT begin answered next={ack.next}, expected 0")
-        capacity = chunk_capacity(self.mtu, "PUT_CERT", len(chain))
-        for off, piece in chunks(chain, capacity):
-            ack = self.call(m.PutCertChunk(off, piece))
-            end = off + len(piece)
-            if ack.next != end:
-                raise ProtocolError(self.url, f"PUT_CERT at {off}: board expects {ack.next}")
-            if self.on_progress:
-                self.on_progress("PUT_CERT", end, len(chain))
-        if not ack.done:
-            raise ProtocolError(self.url, "PUT_CERT: the board did not confirm the commit")
-        return ack.stored_sha256
-
-    def _read_object(self, kind: m.ObjectKind, info: m.ObjectInfo) -> bytes:
-        data = bytearray()
-        while len(data) < info.total:
-            chunk = self.call(m.Read(kind.value, len(data)))
-            if chunk.off != len(data) or not chunk.data:
-                raise ProtocolError(self.url, f"READ {kind} at {len(data)} returned {chunk.off}")
-            data += chunk.data
-            if len(data) > info.total:
-                raise ProtocolError(self.url, f"READ {kind} returned more than {info.total} bytes")
-            if self.on_progress:
-                self.on_progress(f"READ {kind}", len(data), info.total)
-        if hashlib.sha256(data).digest() != info.sha256:
-            raise ProtocolError(self.url, f"{kind} read back with a wrong SHA-256; retry the board")
-        return bytes(data)
+        return put_chain(self, chain)

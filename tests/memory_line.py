@@ -151,7 +151,7 @@ class MemoryBoard:
         if frame.name == self.leave:
             self.leave = None
             return [Gone()]
-        request = m.decode_request(frame.name, frame.fields)
+        request = self.device.decode(frame.name, frame.fields)
         answer = self.device.handle(request)
         line = encode(Frame(seq=frame.seq, name=answer.name, fields=answer.fields))
         self._last = (frame.seq, line)

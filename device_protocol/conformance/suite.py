@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from device_protocol.conformance import cases as c
 from device_protocol.conformance import limit_cases as limits
+from device_protocol.conformance import object_cases as objects
 from device_protocol.conformance import rate_cases as rates
 from device_protocol.conformance import wire_cases as w
 from device_protocol.conformance.session import Session
@@ -53,7 +54,9 @@ SUITE: tuple[CaseSpec, ...] = (
     CaseSpec("get-cert", c.get_cert, ("put-cert",)),
     CaseSpec("hello-clears-cache", w.hello_clears_cache, ("put-cert",)),
     CaseSpec("stored-digest", rates.stored_digest, ("get-cert",)),
+    CaseSpec("text-chunks", objects.text_chunks_case, ("get-cert",)),
     CaseSpec("sign", c.sign, _CSR),
+    CaseSpec("inline-objects", objects.inline_objects, _KEY),
     CaseSpec("lock", c.lock, ("put-cert",)),
     CaseSpec("locked", c.locked, ("lock",)),
     CaseSpec("line-length", w.line_length),

@@ -28,7 +28,16 @@ from device_protocol.messages.envelope import (
     status_name,
 )
 from device_protocol.messages.fields import FieldError, b64
-from device_protocol.messages.identity import BoardState, Hello, HelloInfo, Keygen, KeyInfo, KeyType
+from device_protocol.messages.identity import (
+    CAP_TEXT,
+    BoardState,
+    Hello,
+    HelloInfo,
+    Keygen,
+    KeyInfo,
+    KeyType,
+    parse_caps,
+)
 from device_protocol.messages.objects import (
     Chunk,
     GetCert,
@@ -72,6 +81,7 @@ def decode_request(name: str, fields: Mapping[str, str]) -> AnyRequest:
 
 __all__ = [
     "BUSY",
+    "CAP_TEXT",
     "DEFAULT_BAUD",
     "ERR",
     "MAX_OBJECT",
@@ -108,5 +118,6 @@ __all__ = [
     "b64",
     "decode_request",
     "parse_bauds",
+    "parse_caps",
     "status_name",
 ]

@@ -31,6 +31,23 @@ class BoardState(enum.StrEnum):
 
 
 _UID_RE = re.compile(r"[A-Za-z0-9._:-]{1,64}\Z")
+_CAP_RE = re.compile(r"[a-z][a-z0-9-]*\Z")
+#: SPEC.md 7.1 ``caps`` (1.3): PUT_CERT chunks may carry ``text`` (7.5).
+CAP_TEXT = "text"
+
+
+def parse_caps(raw: str) -> tuple[str, ...]:
+    """HELLO's ``caps``: comma-separated capability names, each ``[a-z][a-z0-9-]*``. Names a
+    station does not know are kept (and ignored); an empty item or another character makes
+    the answer a bad HELLO answer, as a bad ``bauds`` does."""
+    names = raw.split(",")
+    for name in names:
+        if not _CAP_RE.match(name):
+            shown = "an empty name" if not name else f"{name[:20]!r}"
+            raise FieldError(
+                f"field 'caps'={raw[:80]!r}: {shown} is not a capability name ([a-z][a-z0-9-]*)"
+            )
+    return tuple(names)
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,7 @@ class HelloInfo:
     key_type: str | None = None  # the key pair on board, if any
     store: int | None = None  # bytes of chain storage (SPEC.md 1.1; absent: the minimum)
     bauds: tuple[int, ...] = ()  # rates it can switch to besides the default (SPEC.md 1.2)
+    caps: tuple[str, ...] = ()  # capability names (SPEC.md 1.3), e.g. CAP_TEXT
 
     def to_fields(self) -> dict[str, str]:
         out = {
@@ -64,6 +82,8 @@ class HelloInfo:
             out["store"] = str(self.store)
         if self.bauds:
             out["bauds"] = ",".join(str(rate) for rate in self.bauds)
+        if self.caps:
+            out["caps"] = ",".join(self.caps)
         return out
 
     @classmethod
@@ -85,6 +105,7 @@ class HelloInfo:
             key_type=kt,
             store=integer(f, "store", 1, 2**31) if "store" in f else None,
             bauds=parse_bauds(f["bauds"]) if "bauds" in f else (),
+            caps=parse_caps(f["caps"]) if "caps" in f else (),
         )
 
 

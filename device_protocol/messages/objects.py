@@ -27,21 +27,31 @@ class ObjectKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ObjectInfo:
-    """An object ready to READ: its length and SHA-256 (and the signature algorithm for SIGN)."""
+    """An object ready to READ: its length and SHA-256 (and the signature algorithm for SIGN),
+    and (SPEC.md 1.3) its first bytes inline, from offset 0, when the board sends them."""
 
     total: int
     sha256: bytes
     alg: str | None = None
+    data: bytes | None = None  # inline: the object's bytes from offset 0 (None: READ from 0)
 
     def to_fields(self) -> dict[str, str]:
         out = {"total": str(self.total), "sha": self.sha256.hex()}
         if self.alg:
             out["alg"] = self.alg
+        if self.data:
+            out["data"] = b64(self.data)
         return out
 
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Self:
-        return cls(integer(f, "total", 1, MAX_OBJECT), sha256_field(f), f.get("alg") or None)
+        total = integer(f, "total", 1, MAX_OBJECT)
+        data = base64_field(f, "data") if "data" in f else None
+        if data is not None and not data:
+            raise FieldError("field 'data' is empty: a board leaves it out instead")
+        if data is not None and len(data) > total:
+            raise FieldError(f"field 'data' holds {len(data)} bytes, more than total={total}")
+        return cls(total, sha256_field(f), f.get("alg") or None, data)
 
 
 @dataclass(frozen=True)

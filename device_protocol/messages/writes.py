@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from typing import ClassVar, Self
 
 from device_protocol.messages.envelope import MAX_OBJECT, Request, Response
-from device_protocol.messages.fields import b64, base64_field, integer, one_of, sha256_field
+from device_protocol.messages.fields import (
+    FieldError,
+    b64,
+    base64_field,
+    integer,
+    one_of,
+    sha256_field,
+)
 from device_protocol.messages.identity import BoardState
 
 
@@ -66,19 +73,37 @@ class PutCertBegin(Request[Accepted]):
 
 @dataclass(frozen=True)
 class PutCertChunk(Request[Accepted]):
-    """PUT_CERT with ``off`` and ``data``: the board commits atomically on the final chunk."""
+    """PUT_CERT with ``off`` and the chunk's bytes: the board commits atomically on the final
+    chunk. The bytes go as ``data`` (base64) or, with ``text`` (SPEC.md 1.3, to a board whose
+    HELLO listed ``caps=text``), as the value itself; ``text`` needs ASCII bytes."""
 
     NAME: ClassVar[str] = "PUT_CERT"
     RESPONSE: ClassVar[type[Response]] = Accepted
     off: int = 0
     data: bytes = b""
+    text: bool = False
 
     def to_fields(self) -> dict[str, str]:
+        if self.text:
+            return {"off": str(self.off), "text": self.data.decode("ascii")}
         return {"off": str(self.off), "data": b64(self.data)}
 
     @classmethod
     def from_fields(cls, f: Mapping[str, str]) -> Self:
-        return cls(integer(f, "off", 0, MAX_OBJECT), base64_field(f, "data"))
+        off = integer(f, "off", 0, MAX_OBJECT)
+        if "data" in f and "text" in f:
+            raise FieldError("a chunk carries 'data' or 'text', not both")
+        if "text" in f:
+            data, text = f["text"].encode("utf-8"), True
+        elif "data" in f:
+            data, text = base64_field(f, "data"), False
+        else:
+            raise FieldError("missing field 'data' (or 'text')")
+        if not data:
+            raise FieldError(
+                f"field {'text' if text else 'data'!r} is empty: a chunk holds 1 or more bytes"
+            )
+        return cls(off, data, text)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """The wire's physics across a negotiated rate (SPEC.md 1.2): one paced board per run, at 115200
-(a 1.1 board: no ``bauds``, no final ``sha``, so the readback; and a 1.2 board) and at 921600 (a
-1.2 board switched to it), with the same 0.5 s keygen. Each run's wire time counts every byte at
+(a 1.1 board: no ``bauds``, no final ``sha``, so the readback; a 1.2 board; and a 1.3 board, with
+inline object bytes and text chunks) and at 921600 (a 1.3 board switched to it), with the same
+0.5 s keygen. Each run's wire time counts every byte at
 the rate it moved at (the HELLO and BAUD before the switch, and the RETURN, at 115200)."""
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ REPEATS = 3
 
 @dataclass(frozen=True)
 class Run:
-    """One paced cycle: its wall time, wire time, board compute and bytes."""
+    """One paced cycle: its wall time, wire time, board compute, bytes and requests."""
 
     elapsed: float
     wire: float
     compute: float
     bytes: int
+    requests: int
 
     @property
     def physics(self) -> float:
@@ -59,7 +61,11 @@ def _cycle(station: StationContext, faults: Faults, state: Path) -> Run:
         raise RuntimeError(f"bench cycle failed: {result.failure}")
     stats = links[0].stats
     return Run(
-        result.elapsed, stats.wire_seconds, board.compute_seconds, stats.bytes_out + stats.bytes_in
+        result.elapsed,
+        stats.wire_seconds,
+        board.compute_seconds,
+        stats.bytes_out + stats.bytes_in,
+        stats.requests,
     )
 
 
@@ -84,6 +90,7 @@ def rate_physics(work: Path) -> list[Figure]:
     state = work / "rates-boards"
     try:
         old = _median(station, replace(paced, no_stored_digest=True), state)
+        v12 = _median(station, replace(paced, spec_12=True), state)
         slow = _median(station, replace(paced, bauds=(FAST,)), state)  # max_baud 115200
         fast = _median(replace(station, max_baud=FAST), replace(paced, bauds=(FAST,)), state)
     finally:
@@ -108,7 +115,7 @@ def rate_physics(work: Path) -> list[Figure]:
             _describe(fast, "921600 after the switch; the switch's pauses count as station time"),
         ),
         at_least(
-            "boards per hour per slot, 921600 vs 115200 (1.2 boards)",
+            "boards per hour per slot, 921600 vs 115200 (1.3 boards)",
             per_hour["fast"] / per_hour["slow"],
             2.0,
             "x",
@@ -116,7 +123,7 @@ def rate_physics(work: Path) -> list[Figure]:
             f"at most {bound:.2f}x with a {KEYGEN_SECONDS} s keygen that no rate shortens",
         ),
         info(
-            "boards per hour per slot, 921600 (1.2) vs 115200 (1.1 board)",
+            "boards per hour per slot, 921600 (1.3) vs 115200 (1.1 board)",
             per_hour["fast"] / per_hour["old"],
             "x",
             f"{per_hour['fast']:,.0f} vs {per_hour['old']:,.0f} boards/h (what a slot did before); "
@@ -128,12 +135,18 @@ def rate_physics(work: Path) -> list[Figure]:
             "x",
             _describe(old, "115200"),
         ),
-        info("bytes per cycle, 1.1 board (readback)", old.bytes, "B"),
-        info("bytes per cycle, 1.2 board (final sha)", slow.bytes, "B"),
+        info("bytes per cycle, 1.1 board (readback)", old.bytes, "B", f"{old.requests} requests"),
+        info("bytes per cycle, 1.2 board (final sha)", v12.bytes, "B", f"{v12.requests} requests"),
         info(
-            "bytes per cycle, 1.2 board at 921600",
+            "bytes per cycle, 1.3 board (inline objects, text chunks)",
+            slow.bytes,
+            "B",
+            f"{slow.requests} requests",
+        ),
+        info(
+            "bytes per cycle, 1.3 board at 921600",
             fast.bytes,
             "B",
-            "includes BAUD, proof HELLO, RETURN",
+            f"{fast.requests} requests, including BAUD, proof HELLO, RETURN",
         ),
     ]

@@ -161,3 +161,31 @@ def test_a_board_that_cannot_hold_its_rate_fails_baud_switch(make_board: MakeBoa
     assert report.failed == ["baud-switch"]
     assert "both ends fell back to 115200" in report.result("baud-switch").detail
     assert report.result("baud-fallback").passed
+
+
+def test_a_1_3_board_passes_the_1_3_cases_with_findings(make_board: MakeBoard) -> None:
+    report = run_conformance(make_board(Faults(boot_chatter=False)).url)
+    assert report.passed, [(r.name, r.detail) for r in report.results if not r.passed]
+    inline = report.result("inline-objects").detail
+    assert "GET_CSR: 111 of " in inline
+    assert "SIGN: " in inline
+    assert "each equals READ from offset 0" in inline
+    text = report.result("text-chunks").detail
+    assert "text chunks (one starting and ending on an escaped LF) stored byte for byte" in text
+
+
+@pytest.mark.parametrize("spec", ["spec-1.2", "no-stored-digest"])
+def test_a_1_2_or_1_1_board_passes_the_1_3_cases_with_nothing_to_check(
+    make_board: MakeBoard, spec: str
+) -> None:
+    report = run_conformance(make_board(parse_fault(spec)).url)
+    assert report.passed, [(r.name, r.detail) for r in report.results if not r.passed]
+    assert "nothing to check" in report.result("inline-objects").detail
+    assert "nothing to check" in report.result("text-chunks").detail
+
+
+def test_wrong_inline_bytes_fail_inline_objects(make_board: MakeBoard) -> None:
+    report = run_conformance(make_board(parse_fault("bad-inline")).url)
+    assert "inline-objects" in report.failed
+    detail = report.result("inline-objects").detail
+    assert "is not the csr's first bytes as READ from offset 0 returns them" in detail

@@ -353,15 +353,29 @@ _EXAMPLE = re.compile(r"^(S>B|B>S)(!?)\s+(.*)$")
 
 def spec_examples() -> list[tuple[str, bool, bytes]]:
     """(direction, damaged, payload) of every example line in SPEC.md's code blocks."""
-    out: list[tuple[str, bool, bytes]] = []
+    return [(d, damaged, payload) for d, damaged, payload, _ in spec_examples_with_mtu()]
+
+
+def spec_examples_with_mtu() -> list[tuple[str, bool, bytes, int]]:
+    """Every example line with the mtu of the board it is shown with: 256 when the text just
+    before its code block, or a comment above it in the block, names ``mtu=256`` (1.3's
+    examples: inline data and text chunks fill such a line), else the smallest mtu."""
+    out: list[tuple[str, bool, bytes, int]] = []
     in_block = False
+    context = ""
     for line in SPEC.read_text(encoding="utf-8").splitlines():
         if line.lstrip().startswith("```"):
             in_block = not in_block
+            if not in_block:
+                context = ""
+            continue
+        if not in_block or line.startswith("#"):
+            context += line
             continue
         m = _EXAMPLE.match(line.strip())
-        if in_block and m:
-            out.append((m.group(1), m.group(2) == "!", m.group(3).encode("utf-8")))
+        if m:
+            mtu = 256 if "mtu=256" in context else MIN_MTU
+            out.append((m.group(1), m.group(2) == "!", m.group(3).encode("utf-8"), mtu))
     return out
 
 
@@ -375,8 +389,8 @@ def test_spec_states_the_crc_check_value() -> None:
 
 
 def test_spec_examples_decode_with_valid_crcs() -> None:
-    frames = 0
-    for direction, damaged, payload in spec_examples():
+    frames = wide = 0
+    for direction, damaged, payload, mtu in spec_examples_with_mtu():
         events = parse_line(payload)
         if damaged:
             assert not any(isinstance(e, Frame) for e in events), payload
@@ -389,9 +403,11 @@ def test_spec_examples_decode_with_valid_crcs() -> None:
         assert all(isinstance(e, ConsoleLine | Rejected) for e in events[:-1]), payload
         wire = encode(frame)
         assert wire == payload[payload.rfind(b"~P") :] + b"\n", "not in canonical form"
-        assert len(wire) <= MIN_MTU, "every example fits the smallest mtu"
+        assert len(wire) <= mtu, "every example fits the mtu of the board it is shown with"
         frames += 1
+        wide += len(wire) > MIN_MTU
     assert frames >= 60  # the spec's examples were found at all
+    assert wide >= 10  # 1.3's inline data and text chunks, at mtu 256
 
 
 def test_spec_marks_a_damaged_frame_in_its_session() -> None:

@@ -6,6 +6,8 @@ read, so every timeout is exact to a poll interval and the whole file runs in mi
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -221,3 +223,92 @@ def test_closing_the_link_closes_its_transport() -> None:
     assert link.transport.closed  # type: ignore[attr-defined]
     with pytest.raises(Disconnected, match="the port is closed"):
         link.hello()
+
+
+# ---- SPEC.md 1.3: inline object bytes, text chunks --------------------------------------------
+
+SIG = bytes(range(70))
+
+
+def _signer(inline: bytes | None) -> Script:
+    """A board that answers SIGN with ``inline`` as its data, and READ sig from any offset."""
+
+    def script(frame: Frame) -> list[Step]:
+        if frame.name == "HELLO":
+            return [ok(frame.seq, HELLO)]
+        if frame.name == "SIGN":
+            info = m.ObjectInfo(len(SIG), hashlib.sha256(SIG).digest(), "ecdsa-sha256", inline)
+            return [ok(frame.seq, info)]
+        off = int(frame.fields["off"])
+        return [ok(frame.seq, m.Chunk(off, SIG[off : off + 40]))]
+
+    return script
+
+
+@pytest.mark.parametrize(
+    ("inline", "reads"),
+    [
+        pytest.param(None, ["0", "40"], id="ok/no-inline-read-from-0"),
+        pytest.param(SIG[:50], ["50"], id="ok/inline-then-read-the-rest"),
+        pytest.param(SIG, [], id="ok/whole-object-inline"),
+    ],
+)
+def test_an_object_is_read_from_where_its_inline_bytes_end(
+    inline: bytes | None, reads: list[str]
+) -> None:
+    link, line = link_to(_signer(inline), FakeClock())
+    link.hello()
+    assert link.sign(b"c" * 32) == (SIG, "ecdsa-sha256")
+    assert [f.fields["off"] for f in line.sent if f.name == "READ"] == reads
+
+
+def test_inline_bytes_longer_than_the_object_are_the_boards_fault() -> None:
+    def script(frame: Frame) -> list[Step]:
+        if frame.name == "HELLO":
+            return [ok(frame.seq, HELLO)]
+        fields = {"total": "4", "sha": hashlib.sha256(b"abcd").hexdigest(), "data": "YWJjZGU="}
+        return [ok(frame.seq, **fields)]
+
+    link, _ = link_to(script, FakeClock())
+    link.hello()
+    with pytest.raises(ProtocolError) as bad:
+        link.sign(b"c" * 32)
+    assert "bad answer to SIGN: field 'data' holds 5 bytes, more than total=4" in str(bad.value)
+
+
+def _chain_board(caps: tuple[str, ...]) -> tuple[Script, list[Frame]]:
+    chunks: list[Frame] = []
+    hello = dataclasses.replace(HELLO, caps=caps)
+    got = bytearray()
+
+    def script(frame: Frame) -> list[Step]:
+        if frame.name == "HELLO":
+            return [ok(frame.seq, hello)]
+        if "total" in frame.fields:
+            return [ok(frame.seq, m.Accepted(0))]
+        chunks.append(frame)
+        got.extend(m.PutCertChunk.from_fields(frame.fields).data)
+        return [ok(frame.seq, m.Accepted(len(got), done=len(got) == 600))]
+
+    return script, chunks
+
+
+@pytest.mark.parametrize(
+    ("caps", "chain", "field"),
+    [
+        pytest.param(("text",), b"-----BEGIN\n" + b"A" * 589, "text", id="ok/text-to-caps-text"),
+        pytest.param(("zip", "text"), b"x" * 600, "text", id="ok/unknown-caps-ignored"),
+        pytest.param((), b"x" * 600, "data", id="ok/no-caps-data"),
+        pytest.param(("zip",), b"x" * 600, "data", id="ok/other-caps-data"),
+        pytest.param(("text",), bytes(range(256)) + b"\xff" * 344, "data", id="ok/binary-data"),
+    ],
+)
+def test_chunks_go_as_text_only_to_a_board_that_announced_text(
+    caps: tuple[str, ...], chain: bytes, field: str
+) -> None:
+    script, chunks = _chain_board(caps)
+    link, _ = link_to(script, FakeClock())
+    link.hello()
+    link.put_cert(chain)
+    assert chunks
+    assert all(set(f.fields) == {"off", field} for f in chunks)

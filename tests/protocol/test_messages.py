@@ -94,6 +94,9 @@ RESPONSES = st.one_of(
         state=st.sampled_from(BoardState),
         mtu=st.integers(MIN_MTU, 65536),
         key_type=st.none() | KEY_TYPES,
+        caps=st.lists(st.from_regex(r"[a-z][a-z0-9-]{0,12}", fullmatch=True), max_size=4).map(
+            tuple
+        ),
     ),
     st.builds(KeyInfo, KEY_TYPES),
     st.builds(
@@ -101,6 +104,11 @@ RESPONSES = st.one_of(
         total=st.integers(1, MAX_OBJECT),
         sha256=SHA,
         alg=st.none() | st.sampled_from(["ecdsa-sha256", "rsa-pkcs1-sha256"]),
+    ).flatmap(
+        lambda info: st.builds(
+            lambda data: ObjectInfo(info.total, info.sha256, info.alg, data),
+            st.none() | st.binary(min_size=1, max_size=min(info.total, 200)),
+        )
     ),
     st.builds(Chunk, off=OFFSETS, data=st.binary(max_size=200)),
     st.builds(Accepted, next=OFFSETS, done=st.booleans()),
@@ -128,7 +136,13 @@ REQUESTS = st.one_of(
     st.builds(Sign, st.binary(min_size=16, max_size=64)),
     st.builds(Read, st.sampled_from([k.value for k in ObjectKind]), OFFSETS),
     st.builds(PutCertBegin, st.integers(1, MAX_OBJECT), SHA),
-    st.builds(PutCertChunk, OFFSETS, st.binary(max_size=200)),
+    st.builds(PutCertChunk, OFFSETS, st.binary(min_size=1, max_size=200)),
+    st.builds(
+        PutCertChunk,
+        OFFSETS,
+        st.binary(min_size=1, max_size=200).map(lambda b: bytes(c & 0x7F for c in b)),
+        st.just(True),
+    ),
     st.just(Lock()),
 )
 
@@ -302,6 +316,18 @@ _B64_65 = base64.b64encode(b"x" * 65).decode()
         pytest.param("PUT_CERT", {}, "missing field 'off'", id="fail/put-empty"),
         pytest.param("PUT_CERT", {"off": "0"}, "missing field 'data'", id="fail/put-no-data"),
         pytest.param(
+            "PUT_CERT", {"off": "3", "data": ""}, "field 'data' is empty", id="fail/put-empty"
+        ),
+        pytest.param(
+            "PUT_CERT", {"off": "3", "text": ""}, "field 'text' is empty", id="fail/text-empty"
+        ),
+        pytest.param(
+            "PUT_CERT",
+            {"off": "0", "data": "QUJD", "text": "ABC"},
+            "a chunk carries 'data' or 'text', not both",
+            id="fail/data-and-text",
+        ),
+        pytest.param(
             "PUT_CERT",
             {"off": "0", "data": "@@@@"},
             "field 'data' is not valid base64",
@@ -330,7 +356,12 @@ def test_decode_request_rejects_bad_fields(name: str, fields: dict[str, str], me
             PutCertBegin(5, bytes.fromhex(_SHA)),
             id="ok/put-with-total-is-begin",
         ),
-        pytest.param("PUT_CERT", {"off": "3", "data": ""}, PutCertChunk(3, b""), id="ok/put-empty"),
+        pytest.param(
+            "PUT_CERT",
+            {"off": "3", "text": "-----BEGIN\n"},
+            PutCertChunk(3, b"-----BEGIN\n", text=True),
+            id="ok/put-text",
+        ),
     ],
 )
 def test_decode_request_ok(name: str, fields: dict[str, str], expected: object) -> None:
@@ -355,6 +386,11 @@ _HELLO = HelloInfo(1, "WX-200", "3C71BF4A92D0", "1.4.2", ("ec-p256",), BoardStat
         pytest.param({"state": "fresh"}, "field 'state'='fresh' is not one of", id="fail/state"),
         pytest.param({"kt": "ed25519"}, "field 'kt'='ed25519' is not a known key", id="fail/kt"),
         pytest.param({"v": "0"}, "field 'v'=0 outside 1..999", id="fail/v"),
+        pytest.param({"caps": ""}, "field 'caps'='': an empty name is not", id="fail/caps-empty"),
+        pytest.param({"caps": "text,"}, "an empty name is not a capability", id="fail/caps-item"),
+        pytest.param({"caps": "Text"}, "'Text' is not a capability name", id="fail/caps-upper"),
+        pytest.param({"caps": "text bin"}, "'text bin' is not a capability", id="fail/caps-sp"),
+        pytest.param({"caps": "1x"}, "'1x' is not a capability name", id="fail/caps-digit"),
     ],
 )
 def test_hello_answer_rejects_bad_fields(change: dict[str, str], message: str) -> None:
@@ -367,6 +403,34 @@ def test_hello_answer_keeps_unknown_key_types_and_cuts_long_texts() -> None:
     info = HelloInfo.from_fields(fields)
     assert info.key_types == ("ec-p256", "ed448")
     assert info.model == "m" * 64
+
+
+def test_hello_answer_keeps_capabilities_it_does_not_know() -> None:
+    info = HelloInfo.from_fields({**_HELLO.to_fields(), "caps": "zip-7,text"})
+    assert info.caps == ("zip-7", "text")
+    assert HelloInfo.from_fields(_HELLO.to_fields()).caps == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        pytest.param("", "field 'data' is empty", id="fail/inline-empty"),
+        pytest.param(
+            base64.b64encode(b"x" * 71).decode(), "71 bytes, more than total=70", id="fail/long"
+        ),
+        pytest.param("@@@@", "field 'data' is not valid base64", id="fail/inline-b64"),
+    ],
+)
+def test_object_answer_rejects_bad_inline_data(data: str, message: str) -> None:
+    fields = {"total": "70", "sha": _SHA, "alg": "ecdsa-sha256", "data": data}
+    with pytest.raises(FieldError, match=re.escape(message)):
+        ObjectInfo.from_fields(fields)
+
+
+def test_object_answer_takes_inline_data_up_to_total() -> None:
+    fields = {"total": "3", "sha": _SHA, "data": base64.b64encode(b"abc").decode()}
+    assert ObjectInfo.from_fields(fields).data == b"abc"
+    assert ObjectInfo.from_fields({"total": "3", "sha": _SHA}).data is None
 
 
 @pytest.mark.parametrize("pct", ["", "abc", "1000", "-5", "\u00b2", "\u0663"])
@@ -462,7 +526,8 @@ def _expected_error(request: Frame | None) -> Status | None:
 
 
 def test_spec_session_objects_are_complete_and_match_their_digests() -> None:
-    """In the worked session, the CSR and the signature are read whole: check what was read."""
+    """In the worked session, the CSR and the signature are read whole (inline bytes, then READ):
+    check what was read."""
     text = SPEC.read_text(encoding="utf-8")
     session = text[text.index("## 8.") : text.index("## 9.")]
     frames = [
@@ -483,6 +548,7 @@ def test_spec_session_objects_are_complete_and_match_their_digests() -> None:
         if request.name in ("GET_CSR", "SIGN"):
             kind = "csr" if request.name == "GET_CSR" else "sig"
             described[kind] = ObjectInfo.from_fields(frame.fields)
+            objects[kind] += described[kind].data or b""  # SPEC.md 1.3: inline, from offset 0
         elif request.name == "READ" and request.fields["obj"] in objects:
             chunk = Chunk.from_fields(frame.fields)
             buf = objects[request.fields["obj"]]

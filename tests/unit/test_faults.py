@@ -38,6 +38,8 @@ from fixtures.board.faults import Faults, FaultSpecError, parse_fault
         ),
         pytest.param("no-stored-digest", Faults(no_stored_digest=True), id="ok/no-stored-digest"),
         pytest.param("flash-corrupt", Faults(flash_corrupt=True), id="ok/flash-corrupt"),
+        pytest.param("spec-1.2", Faults(spec_12=True), id="ok/spec-1.2"),
+        pytest.param("bad-inline", Faults(bad_inline=True), id="ok/bad-inline"),
     ],
 )
 def test_ok(spec: str, expected: Faults) -> None:
