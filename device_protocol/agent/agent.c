@@ -8,7 +8,7 @@
 #include "hal.h"
 
 #define AGENT_MODEL "SA1"
-#define AGENT_FW "1.2"
+#define AGENT_FW "1.3"
 /* SPEC.md 4: the first BUSY by 0.5 s, then at least every 1 s. Half of each, so a late tick (a slow
  * core, an emulator on a loaded host) still keeps within the spec. */
 #define BUSY_EVERY_MS 250u
@@ -88,13 +88,29 @@ static int err(agent_t *a, uint32_t seq, int code, const char *msg)
 
 static void ok(agent_t *a, uint32_t seq) { enc_begin(&a->out, seq, "OK"); }
 
-static void ok_object(agent_t *a, uint32_t seq, const uint8_t *data, size_t n)
+/* The object's first bytes as `data` (SPEC.md 1.3: GET_CSR, GET_CERT, SIGN): as many as fit the
+ * answer built so far in its worst case, seq 65535, with " data=", whole base64 quads, "*", the
+ * CRC and LF; none at all rather than an empty value. */
+static void enc_inline(agent_t *a, uint32_t seq, const uint8_t *data, size_t n)
 {
-    uint8_t sha[32];
-    crypto_sha256(data, n, sha);
+    size_t digits = 1, used, room;
+    uint32_t s;
+    for (s = seq; s >= 10; s /= 10) digits++;
+    used = a->out.len + (5 - digits) + 6 + 10; /* seq as 65535; " data="; "*", 8 digits, LF */
+    room = used < AGENT_MTU ? (AGENT_MTU - used) / 4 * 3 : 0;
+    if (room > n) room = n;
+    if (room > 0) enc_b64(&a->out, "data", data, room);
+}
+
+/* OK total= sha= [alg=] data=: an object the station reads the rest of from len(data) on. */
+static void ok_object(agent_t *a, uint32_t seq, const uint8_t *data, size_t n, const uint8_t sha[32],
+                      const char *alg)
+{
     ok(a, seq);
     enc_uint(&a->out, "total", (uint32_t)n);
     enc_hex(&a->out, "sha", sha, 32);
+    if (alg != NULL) enc_str(&a->out, "alg", alg);
+    enc_inline(a, seq, data, n);
 }
 
 /* Required unsigned field; -1 when missing or malformed. */
@@ -129,6 +145,7 @@ static void hello(agent_t *a, const frame_t *f)
     /* no store field: AGENT_CHAIN_MAX is the minimum of SPEC.md 7.1, which a station assumes
      * when store is absent */
     if (baud_capable() && baud_list(keys, sizeof keys) == 0) enc_str(&a->out, "bauds", keys);
+    enc_str(&a->out, "caps", "text"); /* 1.3: PUT_CERT chunks may carry text */
 }
 
 /* SPEC.md 1.2: answered at the current rate; on_frame switches once the answer has left */
@@ -191,6 +208,7 @@ static void get_csr(agent_t *a, const frame_t *f)
     size_t n;
     const char *cn = frame_get(f, "cn", &n);
     char subject_cn[65];
+    uint8_t sha[32];
     if (cn != NULL && (n > 64 || memchr(cn, '\0', n) != NULL)) {
         err(a, f->seq, BAD_REQUEST, "cn longer than 64");
         return;
@@ -203,7 +221,8 @@ static void get_csr(agent_t *a, const frame_t *f)
         err(a, f->seq, INTERNAL, "CSR failed");
         return;
     }
-    ok_object(a, f->seq, a->csr, a->csr_len);
+    crypto_sha256(a->csr, a->csr_len, sha);
+    ok_object(a, f->seq, a->csr, a->csr_len, sha, NULL);
 }
 
 static void read_obj(agent_t *a, const frame_t *f)
@@ -231,10 +250,11 @@ static void read_obj(agent_t *a, const frame_t *f)
 static void put_cert(agent_t *a, const frame_t *f)
 {
     uint32_t total, off;
-    size_t n;
+    size_t n, text_len;
     uint8_t sha[32];
     long len;
-    const char *s;
+    const char *s, *text;
+    const uint8_t *bytes;
     if (frame_get(f, "total", NULL) != NULL) { /* begin */
         s = frame_get(f, "sha", &n);
         if (get_uint(f, "total", 1, 65536, &total) || s == NULL || hex64_decode(s, n, sha)) {
@@ -253,12 +273,21 @@ static void put_cert(agent_t *a, const frame_t *f)
         return;
     }
     s = frame_get(f, "data", &n);
-    if (get_uint(f, "off", 0, 65536, &off) || s == NULL || n == 0) {
-        err(a, f->seq, BAD_REQUEST, "off or data missing");
+    text = frame_get(f, "text", &text_len);
+    if (get_uint(f, "off", 0, 65536, &off)) { err(a, f->seq, BAD_REQUEST, "off missing or invalid"); return; }
+    if ((s == NULL) == (text == NULL)) {
+        err(a, f->seq, BAD_REQUEST, "a chunk carries exactly one of data or text");
         return;
     }
-    len = b64_decode(s, n, a->scratch, sizeof a->scratch);
-    if (len <= 0) { err(a, f->seq, BAD_REQUEST, "data is not base64"); return; }
+    if (s != NULL ? n == 0 : text_len == 0) { err(a, f->seq, BAD_REQUEST, "empty data or text"); return; }
+    if (s != NULL) {
+        len = b64_decode(s, n, a->scratch, sizeof a->scratch);
+        if (len <= 0) { err(a, f->seq, BAD_REQUEST, "data is not base64"); return; }
+        bytes = a->scratch;
+    } else { /* 1.3: the value's own bytes, escapes already decoded by the frame parser */
+        len = (long)text_len;
+        bytes = (const uint8_t *)text;
+    }
     if (a->locked) { err(a, f->seq, LOCKED, "board is locked"); return; }
     if (!a->xfer_active) { err(a, f->seq, BAD_STATE, "no transfer begun"); return; }
     if (off != a->xfer_len) { err(a, f->seq, BAD_OFFSET, "not the next offset"); return; }
@@ -267,7 +296,7 @@ static void put_cert(agent_t *a, const frame_t *f)
         err(a, f->seq, TOO_LARGE, "chunk runs past total");
         return;
     }
-    memcpy(a->xfer + a->xfer_len, a->scratch, (size_t)len);
+    memcpy(a->xfer + a->xfer_len, bytes, (size_t)len);
     a->xfer_len += (size_t)len;
     if (a->xfer_len == a->xfer_total) {
         a->xfer_active = 0;
@@ -298,15 +327,13 @@ static void get_cert(agent_t *a, const frame_t *f)
         return;
     }
     if (a->chain_len == 0) { err(a, f->seq, NO_OBJECT, "no certificate chain stored"); return; }
-    ok(a, f->seq);
-    enc_uint(&a->out, "total", (uint32_t)a->chain_len);
-    enc_hex(&a->out, "sha", sha, 32);
+    ok_object(a, f->seq, a->chain, a->chain_len, sha, NULL);
 }
 
 static void sign(agent_t *a, const frame_t *f)
 {
     size_t n;
-    uint8_t ch[64 + 3];
+    uint8_t ch[64 + 3], sha[32];
     const char *s = frame_get(f, "ch", &n);
     long len = s == NULL ? -1 : b64_decode(s, n, ch, sizeof ch);
     if (len < 16 || len > 64) { err(a, f->seq, BAD_REQUEST, "ch must be 16..64 bytes of base64"); return; }
@@ -316,8 +343,9 @@ static void sign(agent_t *a, const frame_t *f)
         err(a, f->seq, INTERNAL, "signing failed");
         return;
     }
-    ok_object(a, f->seq, a->sig, a->sig_len);
-    enc_str(&a->out, "alg", a->kt == KT_RSA_2048 ? "rsa-pkcs1-sha256" : "ecdsa-sha256");
+    crypto_sha256(a->sig, a->sig_len, sha);
+    ok_object(a, f->seq, a->sig, a->sig_len, sha,
+              a->kt == KT_RSA_2048 ? "rsa-pkcs1-sha256" : "ecdsa-sha256");
 }
 
 static void lock(agent_t *a, const frame_t *f)
