@@ -1,17 +1,15 @@
-"""The station's side of protocol 1.3 (inline objects and text chunks) over our Link, for driving
-a 1.3 board before device_protocol itself speaks 1.3: the same Link, retries and mtu checks, with
-requests that keep an answer's inline `data` and send a chain as `text`. Each request the Link
-makes is counted by name (READ by name and object)."""
+"""Driving a 1.3 board from tests: our Link, counting each request it makes by name (READ by
+name and object), as the station speaks today (1.3: inline objects, text chunks) or as a 1.2
+station did (it knows neither `caps` nor inline `data`, and ignores both); raw PUT_CERT chunks
+(`text`, or any fields) sized by the test's own arithmetic, not the Link's."""
 
 from __future__ import annotations
 
-import base64
 import datetime
 import hashlib
 import os
 from collections import Counter
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar, TypeVar
 
 from cryptography import x509
@@ -45,42 +43,24 @@ class CountingLink(Link):
         return super().call(request, **limits)
 
 
-def counting_link(url: str) -> CountingLink:
-    """A CountingLink on the port at url."""
-    link = CountingLink.open_url(url)
+class OldStationLink(CountingLink):
+    """A station of protocol 1.2: what a 1.3 board adds (HELLO's `caps`, an answer's inline
+    `data`) is a field it does not know, and ignores (SPEC.md 6.4)."""
+
+    def call(self, request: m.Request[R], **limits: Any) -> R:
+        answer = super().call(request, **limits)
+        if isinstance(answer, m.HelloInfo):
+            return replace(answer, caps=())  # type: ignore[return-value]
+        if isinstance(answer, m.ObjectInfo):
+            return replace(answer, data=None)  # type: ignore[return-value]
+        return answer
+
+
+def counting_link(url: str, *, old: bool = False) -> CountingLink:
+    """A CountingLink on the port at url (an OldStationLink with ``old``)."""
+    link = (OldStationLink if old else CountingLink).open_url(url)
     assert isinstance(link, CountingLink)
     return link
-
-
-@dataclass(frozen=True)
-class InlineInfo(m.ObjectInfo):
-    """An object's announcement with the first bytes the board sent inline (1.3 `data`)."""
-
-    data: bytes = b""
-
-
-def inline_info(fields: Mapping[str, str]) -> InlineInfo:
-    info = m.ObjectInfo.from_fields(fields)
-    data = base64.b64decode(fields["data"], validate=True) if "data" in fields else b""
-    return InlineInfo(info.total, info.sha256, info.alg, data)
-
-
-@dataclass(frozen=True)
-class GetCsr13(m.GetCsr):
-    def parse_response(self, f: Mapping[str, str]) -> m.ObjectInfo:
-        return inline_info(f)
-
-
-@dataclass(frozen=True)
-class GetCert13(m.GetCert):
-    def parse_response(self, f: Mapping[str, str]) -> m.ObjectInfo:
-        return inline_info(f)
-
-
-@dataclass(frozen=True)
-class Sign13(m.Sign):
-    def parse_response(self, f: Mapping[str, str]) -> m.ObjectInfo:
-        return inline_info(f)
 
 
 @dataclass(frozen=True)
@@ -108,19 +88,6 @@ class PutCertText(m.Request[m.Accepted]):
         return {"off": str(self.off), "text": self.text.decode("ascii")}
 
 
-def fetch(link: Link, kind: m.ObjectKind, request: m.Request[m.ObjectInfo]) -> tuple[bytes, str]:
-    """The object a GET_CSR, GET_CERT or SIGN announces: its inline bytes, READ from there on,
-    checked against its SHA-256; and the answer's `alg`."""
-    info = link.call(request)
-    assert isinstance(info, InlineInfo)
-    assert len(info.data) <= info.total
-    data = bytearray(info.data)
-    while len(data) < info.total:
-        data += link.call(m.Read(kind.value, len(data))).data
-    assert hashlib.sha256(data).digest() == info.sha256, f"{kind}: wrong SHA-256"
-    return bytes(data), info.alg or ""
-
-
 def text_pieces(chain: bytes, mtu: int, start: int = 0) -> list[tuple[int, bytes]]:
     """The chain from start on, cut greedily so every text chunk's line fits mtu at seq 65535 and
     the largest off: 3 bytes for each byte that must be escaped, 1 for any other."""
@@ -135,17 +102,6 @@ def text_pieces(chain: bytes, mtu: int, start: int = 0) -> list[tuple[int, bytes
         pieces.append((start, chain[start:end]))
         start = end
     return pieces
-
-
-def put_cert_text(link: Link, chain: bytes) -> bytes | None:
-    """PUT_CERT with text chunks; the final chunk's `sha` (None without it)."""
-    ack = link.call(m.PutCertBegin(len(chain), hashlib.sha256(chain).digest()))
-    assert ack.next == 0
-    for off, piece in text_pieces(chain, link.mtu):
-        ack = link.call(PutCertText(off, piece))
-        assert ack.next == off + len(piece), (off, ack)
-    assert ack.done
-    return ack.stored_sha256
 
 
 def issue_chain(public_key: CertificatePublicKeyTypes) -> bytes:
@@ -185,26 +141,13 @@ def check_signature(chain: bytes, challenge: bytes, signature: bytes, alg: str) 
     key.verify(signature, challenge, ec.ECDSA(hashes.SHA256()))
 
 
-def provision_1_2(link: Link) -> bytes:
-    """An EC P-256 cycle as the station makes it today (READ from 0, base64 chunks); the chain."""
+def provision(link: Link) -> bytes:
+    """An EC P-256 cycle over ``link`` (a station's Link, or a 1.2 station's); the chain."""
     link.hello()
     link.keygen("ec-p256")
     chain = issue_chain(csr_key(link.get_csr()))
     assert link.put_cert(chain) == hashlib.sha256(chain).digest()
     challenge = os.urandom(32)
     check_signature(chain, challenge, *link.sign(challenge))
-    assert link.lock() == m.BoardState.LOCKED
-    return chain
-
-
-def provision_1_3(link: Link) -> bytes:
-    """The same cycle as a 1.3 station makes it: inline objects, text chunks; the chain."""
-    link.hello()
-    link.keygen("ec-p256")
-    csr, _ = fetch(link, m.ObjectKind.CSR, GetCsr13())
-    chain = issue_chain(csr_key(csr))
-    assert put_cert_text(link, chain) == hashlib.sha256(chain).digest()
-    challenge = os.urandom(32)
-    check_signature(chain, challenge, *fetch(link, m.ObjectKind.SIG, Sign13(challenge)))
     assert link.lock() == m.BoardState.LOCKED
     return chain
