@@ -4,7 +4,6 @@ and on both sides of a boundary between ranges."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +17,8 @@ from station.audit.chain import SORTED_COLUMNS, event_hash
 from station.audit.chain_read import sqlite_writes_canonical, walk_connection
 from station.audit.chain_scan import COLUMNS, scan
 from station.audit.verify_file import verify_file
-from tests.audit.seeded import event, link_of, reference_break, rehash_after, seeded, tamper
+from tests.audit.parallel_db import parallel_fixtures
+from tests.audit.seeded import event, link_of, reference_break, rehash_after, tamper
 
 pytestmark = pytest.mark.component  # worker processes
 
@@ -26,21 +26,7 @@ BOARDS = 400  # 2,000 events
 WORKERS = 2
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return seeded(tmp_path_factory.mktemp("seeded") / "audit.db", BOARDS)
-
-
-@pytest.fixture
-def db(pristine: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "audit.db"
-    shutil.copy(pristine, copy)
-    return copy
-
-
-@pytest.fixture(autouse=True)
-def _parallel_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify, "PARALLEL_FROM", 0)
+pristine, db, parallel_at_any_size = parallel_fixtures(BOARDS)
 
 
 def bounds() -> list[tuple[int, int]]:

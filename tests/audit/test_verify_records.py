@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from station.audit import verify
 from station.audit.certificates import CertificateRecord
 from station.audit.verify_file import verify_file
-from tests.audit.seeded import seeded, tamper
+from tests.audit.parallel_db import parallel_fixtures
+from tests.audit.seeded import tamper
 
 pytestmark = pytest.mark.component  # worker processes
 
@@ -27,21 +28,7 @@ BOARDS = 200  # 1,000 events; certificate rowids 1..200
 WORKERS = 2  # 16 chain ranges, 8 rowid ranges of certificates (25 rows each)
 
 
-@pytest.fixture(scope="module")
-def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return seeded(tmp_path_factory.mktemp("seeded") / "audit.db", BOARDS)
-
-
-@pytest.fixture
-def db(pristine: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "audit.db"
-    shutil.copy(pristine, copy)
-    return copy
-
-
-@pytest.fixture(autouse=True)
-def _parallel_at_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(verify, "PARALLEL_FROM", 0)
+pristine, db, parallel_at_any_size = parallel_fixtures(BOARDS)
 
 
 def reference(path: Path) -> list[str]:

@@ -25,6 +25,8 @@ from device_protocol.csr_encoding import normalise_csr_der
 from device_protocol.framing import SEQ_MODULO, Frame, encode
 from device_protocol.messages.envelope import Response
 
+from .running import Agent
+
 R = TypeVar("R")
 #: Bytes a text value carries as themselves (SPEC.md 2.1 rule 3); every other one takes 3 (%XX).
 PLAIN = frozenset(range(0x21, 0x7F)) - {ord("%"), ord("*"), ord("~")}
@@ -151,3 +153,19 @@ def provision(link: Link) -> bytes:
     check_signature(chain, challenge, *link.sign(challenge))
     assert link.lock() == m.BoardState.LOCKED
     return chain
+
+
+def old_and_new(old_board: Agent, new_board: Agent) -> tuple[Counter[str], Counter[str]]:
+    """Provision ``old_board`` as a 1.2 station does and ``new_board`` with the station's own
+    Link; each stores the chain sent, and the 1.3 cycle takes fewer requests: no READ of the
+    signature, at most one of the CSR. The requests each made, by name (old, new)."""
+    old, new = counting_link(old_board.url, old=True), counting_link(new_board.url)
+    with old:
+        assert provision(old) == (old_board.state / "chain.pem").read_bytes()
+    with new:
+        assert provision(new) == (new_board.state / "chain.pem").read_bytes()
+    assert (new.made["READ sig"], old.made["READ sig"]) == (0, 1)
+    assert new.made["READ csr"] <= 1 < old.made["READ csr"]
+    assert new.made["PUT_CERT"] < old.made["PUT_CERT"]
+    assert new.made.total() < old.made.total(), (dict(new.made), dict(old.made))
+    return old.made, new.made

@@ -16,7 +16,7 @@ from device_protocol.framing import SEQ_MODULO, Frame, encode
 
 from .raw_line import RawLine
 from .running import Agent
-from .station13 import counting_link, issue_chain, provision, text_pieces
+from .station13 import issue_chain, old_and_new, text_pieces
 
 StartAgent = Callable[..., Agent]
 MTU = 256
@@ -139,15 +139,4 @@ def test_a_chunk_with_text_and_data_neither_or_an_empty_one_is_bad_request(
 
 def test_a_1_3_station_provisions_in_fewer_requests(start_agent: StartAgent) -> None:
     old_board, new_board = start_agent("old"), start_agent("new")
-    old, new = counting_link(old_board.url, old=True), counting_link(new_board.url)
-    with old:  # a 1.2 station: it ignores caps and the inline data
-        assert provision(old) == (old_board.state / "chain.pem").read_bytes()
-    with new:  # the station's own Link
-        chain = provision(new)
-    assert (new_board.state / "chain.pem").read_bytes() == chain
-    made = new.made
-    assert made["READ sig"] == 0
-    assert old.made["READ sig"] == 1
-    assert made["READ csr"] <= 1 < old.made["READ csr"]
-    assert made["PUT_CERT"] < old.made["PUT_CERT"]
-    assert made.total() < old.made.total(), (dict(made), dict(old.made))
+    old_and_new(old_board, new_board)  # a 1.2 station ignores caps and the inline data
