@@ -37,7 +37,14 @@ class SimProcess:
             args += ["--fault", fault]
         self._proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         assert self._proc.stdout is not None
-        return [self._proc.stdout.readline().strip() for _ in range(self.count)]
+        urls = [self._proc.stdout.readline().strip() for _ in range(self.count)]
+        if not all(urls):
+            code = self._proc.wait(timeout=30)
+            raise RuntimeError(
+                f"`station sim --boards {self.count}` served {sum(map(bool, urls))} boards and "
+                f"exited with {code}: see its error above"
+            )
+        return urls
 
     @property
     def pid(self) -> int | None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from station.bench.boards import BOARDS_PER_PROCESS, SimRack
+from station.bench import cpu
+from station.bench.boards import BOARDS_PER_PROCESS, SimProcess, SimRack
 from station.bench.cpu import CpuRun, measure
 from station.bench.gangs import StepClock
 from station.bench.homes import make_home
@@ -53,10 +54,19 @@ def test_the_cpu_figure_is_the_quietest_batch_and_says_what_the_others_were() ->
     assert run.spread() == "lowest of 4 batches (median 5.50: 6.00, 4.00, 9.00, 5.00)"
 
 
-def test_cycles_are_timed_in_batches_and_the_lowest_is_the_figure(tmp_path: Path) -> None:
+def test_cycles_are_timed_in_batches_and_the_lowest_is_the_figure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cpu, "SIM_MOST", 2)  # 3 warm-up + 4 boards: over four sim processes
     home = tmp_path / "home"
     passphrase = make_home(home)
     run = measure(home, passphrase, "ec-p256", 256, 4, tmp_path, batches=2)
     assert len(run.batches) == 2
     assert run.cpu == min(run.batches)
     assert all(b > 0 for b in run.batches)
+
+
+def test_a_simulator_that_serves_fewer_boards_than_asked_says_so(tmp_path: Path) -> None:
+    with pytest.raises(RuntimeError, match=r"served 0 boards and exited with 2"):  # noqa: SIM117
+        with SimProcess(cpu.SIM_MOST + 1, tmp_path):
+            pass
