@@ -5,7 +5,6 @@ and a board whose inline bytes are wrong fails with what to do."""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -17,6 +16,7 @@ from fixtures.board import BoardServer, Faults
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult
 from station.engine.station import StationContext
+from tests.engine.wire_trace import names_sent, requests_sent
 
 MakeBoard = Callable[..., BoardServer]
 QUIET = Faults(boot_chatter=False)
@@ -41,16 +41,6 @@ def trace(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def sent(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The requests the station wrote (name and fields), from the -v wire trace."""
-    lines = []
-    for record in caplog.records:
-        found = re.search(r" > ~P1 \d+ ([^*]+)\*", record.getMessage())
-        if found:
-            lines.append(found.group(1))
-    return lines
-
-
 def test_a_1_3_board_provisions_in_fewer_round_trips(
     station: StationContext, make_board: MakeBoard, trace: pytest.LogCaptureFixture
 ) -> None:
@@ -60,7 +50,7 @@ def test_a_1_3_board_provisions_in_fewer_round_trips(
     board = make_board(QUIET, mtu=256, key_types=("ec-p256",))
     result, link = run(station, board)
     assert result.passed, result.failure
-    requests = sent(trace)
+    requests = requests_sent(trace)
     chain = board.device.element.chain()
     assert chain is not None
     assert link.stats.requests == len(requests) == 15
@@ -91,7 +81,7 @@ def test_a_1_2_board_provisions_unchanged(
     assert "caps" not in board.device.hello_info().to_fields()
     result, link = run(station, board)
     assert result.passed, result.failure
-    requests = sent(trace)
+    requests = requests_sent(trace)
     names = [r.split(" ")[0] for r in requests]
     assert names == [
         "HELLO",
@@ -118,7 +108,7 @@ def test_a_1_1_board_still_provisions_with_the_readback(
     board = make_board(Faults(boot_chatter=False, no_stored_digest=True), mtu=256)
     result, _ = run(station, board)
     assert result.passed, result.failure
-    requests = sent(trace)
+    requests = requests_sent(trace)
     assert "GET_CERT" in requests
     assert "READ obj=cert off=0" in requests  # no inline data from a 1.1 board
     assert "READ obj=csr off=0" in requests
@@ -150,5 +140,5 @@ def test_a_malformed_caps_is_a_bad_hello_answer_before_keygen(
     assert "field 'caps'='text,,zip': an empty name is not a capability name" in (
         result.failure.message
     )
-    assert [r.split(" ")[0] for r in sent(trace)] == ["HELLO"]  # nothing asked of the board
+    assert names_sent(trace) == ["HELLO"]  # nothing asked of the board
     assert board.device.element.key_type is None

@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -19,6 +18,7 @@ from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult
 from station.engine.station import StationContext
 from station.line.watch import hello_probe
+from tests.engine.wire_trace import names_sent
 
 MakeBoard = Callable[..., BoardServer]
 FAST = (460800, 921600)
@@ -37,16 +37,6 @@ def run(
     return cycle.run()
 
 
-def sent(caplog: pytest.LogCaptureFixture) -> list[str]:
-    """The names of the requests the station wrote, from the -v wire trace."""
-    names = []
-    for record in caplog.records:
-        found = re.search(r" > ~P1 \d+ (\w+)", record.getMessage())
-        if found:
-            names.append(found.group(1))
-    return names
-
-
 @pytest.fixture
 def trace(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     caplog.set_level(logging.DEBUG, logger="device_protocol.trace")
@@ -62,7 +52,7 @@ def test_a_board_with_bauds_is_switched_paced_at_the_new_rate_and_returned(
     result = run(fast, board, links)
     assert result.passed, result.failure
     assert result.baud == 921600
-    names = sent(trace)
+    names = names_sent(trace)
     assert names[:3] == ["HELLO", "BAUD", "HELLO"]  # the switch, then the proof
     assert names[3] == "KEYGEN"  # the confirming request: everything after runs fast
     assert names[-1] == "BAUD"  # RETURN
@@ -95,7 +85,7 @@ def test_max_baud_caps_the_rate_and_the_default_means_no_baud(
     result = run(station, other)  # max_baud 115200: the default, no negotiation
     assert result.passed, result.failure
     assert result.baud == 115200
-    assert "BAUD" not in sent(trace)
+    assert "BAUD" not in names_sent(trace)
 
 
 def test_a_board_without_bauds_gets_no_baud_and_provisions_unchanged(
@@ -105,7 +95,7 @@ def test_a_board_without_bauds_gets_no_baud_and_provisions_unchanged(
     result = run(dataclasses.replace(station, max_baud=921600), board)
     assert result.passed, result.failure
     assert result.baud == 115200
-    names = sent(trace)
+    names = names_sent(trace)
     assert "BAUD" not in names
     assert "GET_CERT" in names  # a 1.1 board: no final sha, so the chain is read back
 
@@ -121,7 +111,7 @@ def test_a_board_that_garbles_after_the_switch_falls_back_and_the_slot_remembers
     assert result.baud == 115200
     assert "could not hold 921600" in result.note
     assert links[0].stats.fallbacks == 1
-    names = sent(trace)
+    names = names_sent(trace)
     assert names.count("BAUD") == 1  # never re-sent: the board may have acted on it
     assert names[:2] == ["HELLO", "BAUD"]
     assert fast.rates.failed("1", board.identity.uid) == {921600}
@@ -130,7 +120,7 @@ def test_a_board_that_garbles_after_the_switch_falls_back_and_the_slot_remembers
     trace.clear()
     again = run(fast, board)
     assert again.failure is None or again.failure.code.startswith("identity"), again.failure
-    assert "BAUD" not in sent(trace)
+    assert "BAUD" not in names_sent(trace)
 
 
 def test_a_wrong_stored_digest_fails_the_cycle_saying_what_to_do(
@@ -142,7 +132,7 @@ def test_a_wrong_stored_digest_fails_the_cycle_saying_what_to_do(
     assert result.failure.code == "readback.stored-digest"
     assert "stored a different certificate chain than it was sent" in result.failure.message
     assert "set it aside" in result.failure.message
-    assert "GET_CERT" not in sent(trace)
+    assert "GET_CERT" not in names_sent(trace)
 
 
 def test_a_failed_cycle_also_returns_the_board_to_the_default_rate(
@@ -152,6 +142,6 @@ def test_a_failed_cycle_also_returns_the_board_to_the_default_rate(
     result = run(dataclasses.replace(station, max_baud=921600), board)
     assert result.failure is not None
     assert result.baud == 921600
-    assert sent(trace)[-1] == "BAUD"
+    assert names_sent(trace)[-1] == "BAUD"
     assert board.rate.rate == 115200
     assert hello_probe(board.url) is not None
