@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -67,3 +68,10 @@ def station(home: Path) -> Iterator[StationContext]:
         yield station_context(
             config, audit, signer, request_timeout=0.5, retries=2, guard_space=False
         )
+
+
+@pytest.fixture
+def trace(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """caplog, with the wire trace (device_protocol.trace at DEBUG) captured."""
+    caplog.set_level(logging.DEBUG, logger="device_protocol.trace")
+    return caplog

@@ -4,7 +4,6 @@ and a board whose inline bytes are wrong fails with what to do."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,10 @@ from fixtures.board import BoardServer, Faults
 from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult
 from station.engine.station import StationContext
-from tests.engine.wire_trace import names_sent, requests_sent
+from tests.engine.wire_trace import (
+    names_sent,
+    requests_sent,
+)
 
 MakeBoard = Callable[..., BoardServer]
 QUIET = Faults(boot_chatter=False)
@@ -33,12 +35,6 @@ def run(station: StationContext, board: BoardServer) -> tuple[CycleResult, Link]
         station, "1", board.url, CycleOptions(operator="op-1"), link_factory=factory
     ).run()
     return result, links[0]
-
-
-@pytest.fixture
-def trace(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="device_protocol.trace")
-    return caplog
 
 
 def test_a_1_3_board_provisions_in_fewer_round_trips(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +17,9 @@ from station.engine.cycle import Cycle, CycleOptions
 from station.engine.events import CycleResult
 from station.engine.station import StationContext
 from station.line.watch import hello_probe
-from tests.engine.wire_trace import names_sent
+from tests.engine.wire_trace import (
+    names_sent,
+)
 
 MakeBoard = Callable[..., BoardServer]
 FAST = (460800, 921600)
@@ -35,12 +36,6 @@ def run(
 
     cycle = Cycle(station, "1", board.url, CycleOptions(operator="op-1"), link_factory=factory)
     return cycle.run()
-
-
-@pytest.fixture
-def trace(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
-    caplog.set_level(logging.DEBUG, logger="device_protocol.trace")
-    return caplog
 
 
 def test_a_board_with_bauds_is_switched_paced_at_the_new_rate_and_returned(

@@ -1,5 +1,5 @@
-"""What the station wrote to a board, read from the -v wire trace (device_protocol.trace at
-DEBUG, captured by caplog)."""
+"""What the station wrote to a board, read from the -v wire trace (the ``trace`` fixture of
+tests/engine/conftest.py turns it on)."""
 
 from __future__ import annotations
 
