@@ -32,6 +32,8 @@ class SimProcess:
             str(self.count),
             "--state",
             str(self.state),
+            "--mtu",
+            str(self.mtu),
         ]
         for fault in self.faults:
             args += ["--fault", fault]
@@ -69,20 +71,35 @@ def _process_cpu(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-#: Boards per simulator process in :class:`SimRack`: real boards each bring their own CPU, and
-#: 32 of them in one Python process queue on its one interpreter lock (their answers came
-#: later the more boards answered at once), which no jig of real boards does.
+#: Boards per simulator process in :class:`SimRack` by default: real boards each bring their
+#: own CPU, and 32 of them in one Python process queue on its one interpreter lock (their answers
+#: came later the more boards answered at once), which no jig of real boards does.
 BOARDS_PER_PROCESS = 8
+#: The most boards one `station sim` process serves (its --boards limit).
+SIM_MOST = 64
 
 
 class SimRack:
-    """``with SimRack(n, state, faults) as urls: ...``: ``n`` boards over as many simulator
-    processes as :data:`BOARDS_PER_PROCESS` needs; ``pids`` while they run."""
+    """``with SimRack(n, state, faults) as urls: ...``: ``n`` boards (each stating ``mtu`` in
+    HELLO) over as many simulator processes of ``per_process`` boards as it takes; ``pids``
+    while they run."""
 
-    def __init__(self, count: int, state: Path, faults: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        count: int,
+        state: Path,
+        faults: tuple[str, ...] = (),
+        *,
+        mtu: int = 256,
+        per_process: int = BOARDS_PER_PROCESS,
+    ) -> None:
+        if not 1 <= per_process <= SIM_MOST:
+            raise ValueError(f"a simulator serves 1 to {SIM_MOST} boards, not {per_process}")
         self.count = count
         self.state = state
         self.faults = faults
+        self.mtu = mtu
+        self.per_process = per_process
         self._stack = contextlib.ExitStack()
         self._sims: list[SimProcess] = []
 
@@ -90,8 +107,9 @@ class SimRack:
         urls: list[str] = []
         with self._stack as stack:
             while len(urls) < self.count:
-                size = min(BOARDS_PER_PROCESS, self.count - len(urls))
-                sim = SimProcess(size, self.state / f"sim-{len(self._sims)}", self.faults)
+                size = min(self.per_process, self.count - len(urls))
+                folder = self.state / f"sim-{len(self._sims)}"
+                sim = SimProcess(size, folder, self.faults, mtu=self.mtu)
                 urls += stack.enter_context(sim)
                 self._sims.append(sim)
             self._stack = stack.pop_all()

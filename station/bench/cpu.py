@@ -10,7 +10,6 @@ the same cores, so their CPU is reported with it).
 
 from __future__ import annotations
 
-import contextlib
 import statistics
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from device_protocol.link import Link
-from station.bench.boards import SimProcess
+from station.bench.boards import SIM_MOST, SimRack
 from station.bench.figures import Figure, at_most, info
 from station.bench.gangs import run_gang
 from station.bench.homes import make_home, open_context
@@ -34,8 +33,6 @@ CASES = (
     ("rsa-2048", "rsa-2048", 256),
     ("ec-p256", "ec-p256", 1024),
 )
-#: The most boards one `station sim` process serves.
-SIM_MOST = 64
 #: The combination DESIGN section 7 holds to 5 ms.
 TARGET_CASE = ("ec-p256", "ec-p256", 256)
 TARGET_MS = 5.0
@@ -155,10 +152,11 @@ def measure(
     wrap: Callable[[Callable[[], object]], object] = lambda run: run(),
     listener: Listener | None = None,
     batches: int = 1,
+    per_process: int = SIM_MOST,
 ) -> CpuRun:
     """``boards`` sequential unpaced cycles, after :data:`WARMUP` unmeasured ones, timed in
     ``batches`` equal batches (see :class:`CpuRun`); ``wrap`` runs the measured part (a
-    profiler), ``listener`` hears its cycles' events."""
+    profiler), ``listener`` hears its cycles' events; ``per_process`` boards a simulator."""
     station = open_context(home, passphrase, pin=pin, key_preference=(device,))
     state = work / f"cpu-boards-{home.name}-{device}-{mtu}"
     results: list[CycleResult] = []
@@ -186,12 +184,10 @@ def measure(
             spent.append((time.process_time() - cpu0) / len(urls[n : n + size]))
 
     try:
-        with contextlib.ExitStack() as stack:
-            urls: list[str] = []
-            while len(urls) < WARMUP + boards:  # `station sim` serves at most SIM_MOST boards
-                count = min(SIM_MOST, WARMUP + boards - len(urls))
-                sim = SimProcess(count, state / str(len(urls)), ("no-boot-chatter",), mtu=mtu)
-                urls += stack.enter_context(sim)
+        rack = SimRack(
+            WARMUP + boards, state, ("no-boot-chatter",), mtu=mtu, per_process=per_process
+        )
+        with rack as urls:
             cycles(urls[:WARMUP], None)
             _TimedLink.readback_cpu = 0.0
             wall0 = time.perf_counter()

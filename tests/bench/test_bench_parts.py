@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from station.bench import cpu
-from station.bench.boards import BOARDS_PER_PROCESS, SimProcess, SimRack
+from station.bench.boards import BOARDS_PER_PROCESS, SIM_MOST, SimProcess, SimRack
 from station.bench.cpu import CpuRun, measure
 from station.bench.gangs import StepClock
 from station.bench.homes import make_home
@@ -32,11 +31,13 @@ def test_the_step_clock_times_each_slot_s_steps_apart() -> None:
 
 
 def test_a_rack_spreads_its_boards_over_processes_and_stops_them(tmp_path: Path) -> None:
-    rack = SimRack(BOARDS_PER_PROCESS + 1, tmp_path, ("no-boot-chatter",))
+    rack = SimRack(BOARDS_PER_PROCESS + 1, tmp_path, ("no-boot-chatter",), mtu=1024)
     with rack as urls:
         assert len(set(urls)) == BOARDS_PER_PROCESS + 1
-        uids = {info.uid for url in urls if (info := hello_probe(url)) is not None}
+        hellos = [hello_probe(url) for url in urls]
+        uids = {info.uid for info in hellos if info is not None}
         assert len(uids) == len(urls), "every board answers, each with its own identity"
+        assert {info.mtu for info in hellos if info is not None} == {1024}
         pids = rack.pids
         assert len(set(pids)) == 2
         used = rack.cpu()
@@ -54,13 +55,11 @@ def test_the_cpu_figure_is_the_quietest_batch_and_says_what_the_others_were() ->
     assert run.spread() == "lowest of 4 batches (median 5.50: 6.00, 4.00, 9.00, 5.00)"
 
 
-def test_cycles_are_timed_in_batches_and_the_lowest_is_the_figure(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(cpu, "SIM_MOST", 2)  # 3 warm-up + 4 boards: over four sim processes
+def test_cycles_are_timed_in_batches_and_the_lowest_is_the_figure(tmp_path: Path) -> None:
     home = tmp_path / "home"
     passphrase = make_home(home)
-    run = measure(home, passphrase, "ec-p256", 256, 4, tmp_path, batches=2)
+    # 3 warm-up + 4 boards over four simulator processes
+    run = measure(home, passphrase, "ec-p256", 256, 4, tmp_path, batches=2, per_process=2)
     assert len(run.batches) == 2
     assert run.cpu == min(run.batches)
     assert all(b > 0 for b in run.batches)
@@ -68,5 +67,10 @@ def test_cycles_are_timed_in_batches_and_the_lowest_is_the_figure(
 
 def test_a_simulator_that_serves_fewer_boards_than_asked_says_so(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match=r"served 0 boards and exited with 2"):  # noqa: SIM117
-        with SimProcess(cpu.SIM_MOST + 1, tmp_path):
+        with SimProcess(SIM_MOST + 1, tmp_path):
             pass
+
+
+def test_a_rack_refuses_more_boards_a_process_than_a_simulator_serves(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match=r"a simulator serves 1 to 64 boards, not 65"):
+        SimRack(3, tmp_path, per_process=SIM_MOST + 1)
