@@ -35,9 +35,7 @@ def read_object(link: Link, kind: m.ObjectKind, info: m.ObjectInfo, asked: str) 
             if info.data
             else ""
         )
-        raise ProtocolError(
-            link.url, f"{kind} read back with a wrong SHA-256{inline}; retry the board"
-        )
+        raise ProtocolError(link.url, f"{kind} read back with a wrong SHA-256{inline}")
     return bytes(data)
 
 
