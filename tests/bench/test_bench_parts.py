@@ -10,7 +10,8 @@ import pytest
 
 from station.bench.boards import BOARDS_PER_PROCESS, SIM_MOST, SimProcess, SimRack
 from station.bench.cpu import CpuRun, measure
-from station.bench.gangs import StepClock
+from station.bench.cycles import median_gang
+from station.bench.gangs import GangRun, StepClock
 from station.bench.homes import make_home
 from station.engine.events import CycleResult, Step, StepStarted
 from station.line.watch import hello_probe
@@ -74,3 +75,9 @@ def test_a_simulator_that_serves_fewer_boards_than_asked_says_so(tmp_path: Path)
 def test_a_rack_refuses_more_boards_a_process_than_a_simulator_serves(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"a simulator serves 1 to 64 boards, not 65"):
         SimRack(3, tmp_path, per_process=SIM_MOST + 1)
+
+
+def test_a_gang_counts_by_the_run_of_median_wall_time() -> None:
+    runs = [GangRun(4, wall, 0.005, None, StepClock()) for wall in (1.3, 0.9, 1.0)]
+    assert median_gang(runs).wall == 1.0
+    assert median_gang(runs[:2]).wall == 1.3  # of two, the slower: never the lucky one
