@@ -139,8 +139,8 @@ class Link:
         self.transport.write(data)
         self.stats.moved(self.rate, out=len(data))
 
-    def _read(self) -> bytes:
-        data = self.transport.read()
+    def _read(self, wait: float) -> bytes:
+        data = self.transport.read(wait)
         if data:
             self.stats.moved(self.rate, into=len(data))
         return data
@@ -318,7 +318,8 @@ class Link:
                 raise Timeout(self.url, f"{name} did not finish in time", request=name)
             if now >= expires:
                 return _TIMED_OUT
-            data = self._read()
+            # Wait for bytes until the first deadline: nothing else can happen before then.
+            data = self._read(min(expires, end) - now if end is not None else expires - now)
             if data:
                 events = self._decoder.feed(data)
                 trace_in(self.url, events)

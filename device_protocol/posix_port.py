@@ -5,6 +5,7 @@ one read per chunk, the hot path of a 32-slot jig. POSIX only; the station reach
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import select
 import termios
@@ -39,11 +40,12 @@ class DescriptorTransport:
         self._poller = select.poll()  # no descriptor limit, unlike select()
         self._poller.register(fd, select.POLLIN)
 
-    def read(self) -> bytes:
-        """What pyserial's read does on POSIX, in one poll and one read."""
+    def read(self, wait: float = POLL) -> bytes:
+        """What pyserial's read does on POSIX, in one poll (up to ``wait`` seconds) and one
+        read."""
         fd = self._open_fd()
         try:
-            if not self._poller.poll(POLL * 1000):
+            if not self._poller.poll(max(0, math.ceil(wait * 1000))):
                 return b""
             data = os.read(fd, 65536)
         except BlockingIOError:

@@ -36,7 +36,9 @@ class SerialTransport:
         self.url = url
         self._port: Any = port
 
-    def read(self) -> bytes:
+    def read(self, wait: float = POLL) -> bytes:
+        """Up to the port's own timeout (:data:`POLL`, set when it was opened), not ``wait``:
+        setting pyserial's timeout reconfigures the port."""
         port = self._open_port()
         try:
             data: bytes = port.read(port.in_waiting or 1)

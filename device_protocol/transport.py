@@ -14,7 +14,7 @@ from typing import Protocol
 
 from device_protocol.errors import Disconnected
 
-#: How long one read waits for bytes; the Link's timeouts are counted in these steps.
+#: How long one read waits for bytes unless told otherwise.
 POLL = 0.05
 
 
@@ -25,8 +25,9 @@ class Transport(Protocol):
     def url(self) -> str:
         """What the line is called in every error: a port path or URL."""
 
-    def read(self) -> bytes:
-        """What has arrived, waiting up to :data:`POLL` seconds (b"" when nothing did)."""
+    def read(self, wait: float = POLL) -> bytes:
+        """What has arrived, waiting for it up to ``wait`` seconds (b"" when nothing did). A
+        transport that cannot wait that long returns sooner: its caller reads again."""
 
     def write(self, data: bytes) -> None:
         """Send all of ``data``."""

@@ -90,7 +90,9 @@ class ScriptedTransport:
                 self.sent.append(event)
                 self._inbox.extend(self.script(event))
 
-    def read(self) -> bytes:
+    def read(self, wait: float = POLL) -> bytes:
+        """The script's next step; a wait passes in steps of at most :data:`POLL` of the fake
+        clock, whatever ``wait`` the caller allows (a transport may return sooner)."""
         self._check()
         if not self._inbox:
             self.clock.advance(POLL)

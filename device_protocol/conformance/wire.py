@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from device_protocol import messages as m
 from device_protocol.framing import MARKER, SEQ_MODULO, Frame, Rejected, encode, parse_line
-from device_protocol.transport import Transport
+from device_protocol.transport import POLL, Transport
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,8 @@ class TappedTransport:
     def url(self) -> str:
         return self._line.url
 
-    def read(self) -> bytes:
-        data = self._line.read()
+    def read(self, wait: float = POLL) -> bytes:
+        data = self._line.read(wait)
         if data:
             self._record(data)
         return data

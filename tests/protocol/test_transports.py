@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -13,7 +15,7 @@ import serial
 from device_protocol.errors import Disconnected
 from device_protocol.posix_port import DescriptorTransport
 from device_protocol.serial_port import SerialTransport, _empty_input, open_serial
-from device_protocol.transport import Transport
+from device_protocol.transport import POLL, Transport
 
 
 @pytest.fixture
@@ -98,3 +100,26 @@ def test_a_tty_that_hangs_up_right_after_its_open_is_a_disconnect() -> None:
         assert not port.is_open
     finally:
         port.close()
+
+
+def test_a_descriptor_read_waits_as_long_as_it_is_told(
+    pair: tuple[DescriptorTransport, socket.socket],
+) -> None:
+    line, board = pair
+    late = threading.Timer(4 * POLL, board.sendall, (b"late\n",))
+    late.start()
+    try:
+        assert line.read(wait=30) == b"late\n"  # one read, however many POLLs it took
+    finally:
+        late.cancel()
+
+
+def test_a_far_end_that_leaves_during_a_long_read_is_seen_when_it_leaves(
+    pair: tuple[DescriptorTransport, socket.socket],
+) -> None:
+    line, board = pair
+    threading.Timer(2 * POLL, board.close).start()
+    start = time.monotonic()
+    with pytest.raises(Disconnected):
+        line.read(wait=60)
+    assert time.monotonic() - start < 30, "the read ran out its wait instead"
