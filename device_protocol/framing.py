@@ -250,6 +250,9 @@ class Decoder:
             if frame is not None:
                 self.stats.rejected += 1
                 return [frame]
+        elif self._more_of_a_frame(data):
+            self._buf += data  # a frame's middle, as a paced line delivers it: nothing ends
+            return []
         out: list[Event] = []
         self._buf += data
         while self._buf and self._step(out):
@@ -264,6 +267,23 @@ class Decoder:
             else:
                 self.stats.rejected += 1
         return out
+
+    def _more_of_a_frame(self, data: bytes) -> bool:
+        """Whether ``data`` only carries on the frame begun in the buffer, finishing nothing:
+        no CRC star (in the buffer either), no LF, no start marker (nor the second half of one
+        begun at the buffer's end), and within ``max_line``. :meth:`_step` would consume none
+        of it."""
+        buf = self._buf
+        return (
+            not self._discarding
+            and len(buf) + len(data) <= self.max_line
+            and buf.startswith(MARKER)
+            and not buf.endswith(b"~")
+            and b"*" not in buf
+            and b"\n" not in data
+            and b"~" not in data
+            and b"*" not in data
+        )
 
     @property
     def pending(self) -> int:

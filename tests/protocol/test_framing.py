@@ -412,3 +412,19 @@ def test_spec_examples_decode_with_valid_crcs() -> None:
 
 def test_spec_marks_a_damaged_frame_in_its_session() -> None:
     assert any(damaged for _, damaged, _ in spec_examples())
+
+
+def test_a_start_marker_split_across_pieces_still_cuts_the_frame_before_it_short() -> None:
+    """A paced line's pieces carry a frame's middle; the decoder takes them without finishing
+    anything, but not a piece that completes a start marker begun at the end of the last one."""
+    first = encode(Frame(seq=7, name="OK", fields={"data": "QUJD"}))
+    second = encode(Frame(seq=8, name="OK", fields={"next": "3"}))
+    decoder = Decoder(max_line=256)
+    assert decoder.feed(first[:6]) == []
+    assert decoder.feed(first[6:12]) == []  # the middle of the frame: nothing ends
+    assert decoder.pending == 12
+    assert decoder.feed(b"~") == []  # the line breaks off; "~" may begin a marker
+    events = decoder.feed(second[1:])  # "P1 8 OK ...": the marker is whole
+    assert isinstance(events[0], Rejected)
+    assert events[0].reason == "frame cut short"
+    assert events[1:] == [Frame(seq=8, name="OK", fields={"next": "3"})]
