@@ -28,6 +28,12 @@ _CRC_RE = re.compile(rb"[0-9A-Fa-f]{8}\Z")
 # Bytes a value may carry as they are; anything else is written %XX.
 _SAFE = frozenset(range(0x21, 0x7F)) - {ord("%"), ord("*"), ord("~")}
 _UNSAFE_RE = re.compile(b"[^" + b"".join(re.escape(bytes([c])) for c in sorted(_SAFE)) + b"]")
+#: The byte each two hex digits after a "%" stand for, in either case.
+_PCT_PAIRS = {
+    bytes((a, b)): bytes((int(bytes((a, b)), 16),))
+    for a in b"0123456789ABCDEFabcdef"
+    for b in b"0123456789ABCDEFabcdef"
+}
 #: An ASCII value that needs no escape, as text (the encoder's fast path).
 _SAFE_TEXT_RE = re.compile(r"[^%*~\x00-\x20\x7f]*")
 #: A frame with nothing to unescape and no "*" in a value, in one match: the header, the fields
@@ -57,20 +63,15 @@ def pct_decode(raw: bytes) -> str:
     """Decode %XX escapes; raises ValueError on a broken escape or invalid UTF-8."""
     if b"%" not in raw:
         return raw.decode("ascii")
-    out = bytearray()
-    i = 0
-    while i < len(raw):
-        b = raw[i]
-        if b == 0x25:  # %
-            pair = raw[i + 1 : i + 3]
-            if len(pair) != 2 or not all(c in b"0123456789ABCDEFabcdef" for c in pair):
-                raise ValueError("broken %-escape")
-            out.append(int(pair, 16))
-            i += 3
-        else:
-            out.append(b)
-            i += 1
-    return out.decode("utf-8")
+    # One step per escape, not per byte: each piece after a "%" starts with its two hex digits.
+    head, *pieces = raw.split(b"%")
+    out = [head]
+    for piece in pieces:
+        byte = _PCT_PAIRS.get(piece[:2])
+        if byte is None:
+            raise ValueError("broken %-escape")
+        out += (byte, piece[2:])
+    return b"".join(out).decode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -197,8 +197,7 @@ def test_a_provisioned_board_is_refused_unless_reprovisioned(
 
     # The board is erased (reflashed) and comes back blank: still refused without reprovision.
     element = board.device.element
-    for name in ("key.pem", "chain.pem", "meta.json"):
-        (element.folder / name).unlink()
+    element.wipe()
     refused = run(station, board)
     assert refused.failure is not None
     assert refused.failure.code == "identity.already-provisioned"

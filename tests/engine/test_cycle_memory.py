@@ -155,8 +155,7 @@ def other_chain(board: MemoryBoard, foreign: bytes) -> None:
 
 
 def blank(board: MemoryBoard, foreign: bytes) -> None:
-    for name in ("key.pem", "chain.pem", "meta.json"):
-        (board.device.element.folder / name).unlink(missing_ok=True)
+    board.device.element.wipe()
 
 
 def locked(board: MemoryBoard, foreign: bytes) -> None:

@@ -96,8 +96,7 @@ def other_chain(board: BoardServer, home: Path) -> None:
 
 
 def blank(board: BoardServer, home: Path) -> None:
-    for name in ("key.pem", "chain.pem", "meta.json"):
-        (board.device.element.folder / name).unlink(missing_ok=True)
+    board.device.element.wipe()
 
 
 def locked(board: BoardServer, home: Path) -> None:

@@ -47,8 +47,7 @@ def shift(station: StationContext, make_board: MakeBoard, home: Path) -> Path:
     failed = Cycle(station, "4", flaky.url, CycleOptions(operator="op-2")).run()
     assert failed.failure is not None
     again = boards[0]
-    for name in ("key.pem", "chain.pem", "meta.json"):
-        (again.device.element.folder / name).unlink()
+    again.device.element.wipe()
     assert (
         Cycle(station, "1", again.url, CycleOptions(operator="op-2", reprovision=True)).run().passed
     )

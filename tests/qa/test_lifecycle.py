@@ -24,8 +24,7 @@ MakeBoard = Callable[..., BoardServer]
 
 def erase(board: BoardServer) -> None:
     """What a reflash does to the virtual board: key, chain and lock are gone."""
-    for name in ("key.pem", "chain.pem", "meta.json"):
-        (board.device.element.folder / name).unlink()
+    board.device.element.wipe()
 
 
 @pytest.fixture

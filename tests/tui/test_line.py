@@ -104,9 +104,7 @@ def test_re_provisioning_asks_first_and_honours_both_answers(
             first = line_of(app).statuses["1"].serial
             board.stop()  # taken off the jig, erased, and put back
             await wait_for(pilot, lambda: not line_of(app).statuses["1"].present, "removal")
-            element = board.device.element
-            for name in ("key.pem", "chain.pem", "meta.json"):
-                (element.folder / name).unlink()
+            board.device.element.wipe()
             board.start()
             await wait_for(pilot, lambda: phases(app)["1"] is Phase.FAILED, "the refusal")
             status = line_of(app).statuses["1"]
