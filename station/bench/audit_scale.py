@@ -21,6 +21,7 @@ from station.audit.verify_file import verify_file
 from station.bench.boards import SimProcess
 from station.bench.figures import Figure, at_most, info
 from station.bench.homes import make_home, open_context
+from station.bench.repeats import repeat
 from station.bench.seed import seed
 from station.config import load_config
 from station.engine.cycle import Cycle, CycleOptions
@@ -33,6 +34,10 @@ SHIFT = 10_000
 # event took about 6 s at a million boards).
 SHOW_MS = 50
 LOOKUPS = 20
+#: Runs of each timed verify (20 s each at a million certificates) and of each command that
+#: takes about a second; the fastest counts (see :mod:`station.bench.repeats`).
+VERIFY_RUNS = 2
+QUICK_RUNS = 3
 
 
 def _per_board(home: Path, passphrase: str, state: Path) -> tuple[float, float]:
@@ -82,21 +87,21 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
     size = (big / "audit.db").stat().st_size
     empty_wall, empty_cpu = _per_board(empty, pass_empty, work / "boards-empty")
     big_wall, big_cpu = _per_board(big, pass_big, work / "boards-big")
-    t0 = time.perf_counter()
-    state = walk_file(big / "audit.db")
-    chain = time.perf_counter() - t0
+    walks, state = repeat(VERIFY_RUNS, lambda _: walk_file(big / "audit.db"))
     del state  # a million certificates' statuses: not to be carried into the next processes
-    t0 = time.perf_counter()
-    state, found = verify_file(big / "audit.db")
-    total = time.perf_counter() - t0
+    verifies, (state, found) = repeat(VERIFY_RUNS, lambda _: verify_file(big / "audit.db"))
     if found or state.broken_at is not None:
         raise RuntimeError(f"seeded database does not verify: {found[:3]}")
     events_walked = state.count
     del state
-    from_checkpoint, after = _verify_from_checkpoint(big)
-    checkpoint_command = _command(big, "audit", "verify", "--from-checkpoint", "--json")
+    checkpoints, after = repeat(QUICK_RUNS, lambda _: _verify_from_checkpoint(big))
+    checkpoint_commands, _ = repeat(
+        QUICK_RUNS, lambda _: _command(big, "audit", "verify", "--from-checkpoint", "--json")
+    )
     label = f"{certificates:,} certificates"
-    export_seconds, peak_kib = _export_shift(big, pass_big, since, work)
+    exports, peak_kib = repeat(
+        QUICK_RUNS, lambda n: _export(big, pass_big, work / f"shift-export-{n}", since)
+    )
     show_lookup = _board_lookups(big / "audit.db", certificates)
     show_seconds = _command(big, "audit", "show", f"SEED-{certificates // 2:08d}", "--json")
     return [
@@ -115,34 +120,42 @@ def audit_at_scale(work: Path, certificates: int) -> list[Figure]:
             "x",
             f"{big_cpu * 1000:.1f} ms vs {empty_cpu * 1000:.1f} ms",
         ),
-        at_most(f"audit verify chain, {label}", chain, 20, "s", f"{events_walked:,} events walked"),
         at_most(
-            f"audit verify chain + records, {label}",
-            total,
+            f"audit verify chain, {label}",
+            walks.best,
             20,
             "s",
-            f"what `station audit verify` does; {os.cpu_count()} cores",
+            f"{events_walked:,} events walked; {walks.spread()}",
+        ),
+        at_most(
+            f"audit verify chain + records, {label}",
+            verifies.best,
+            20,
+            "s",
+            f"what `station audit verify` does; {os.cpu_count()} cores; {verifies.spread()}",
         ),
         at_most(
             f"audit verify from checkpoint, a {shift:,}-board shift after it, {label}",
-            from_checkpoint,
+            checkpoints.best,
             1,
             "s",
             f"{after:,} events after the signed head: signature, signer chain, anchor, chain, "
-            "their certificates",
+            f"their certificates; {checkpoints.spread()}",
         ),
         info(
             f"`station audit verify --from-checkpoint` command, {label}",
-            checkpoint_command,
+            checkpoint_commands.best,
             "s",
-            "the same in a new process (the interpreter's start and imports included)",
+            "the same in a new process (the interpreter's start and imports included); "
+            f"{checkpoint_commands.spread()}",
         ),
         at_most(
             f"export a {shift:,}-board shift from {label}",
-            export_seconds,
+            exports.best,
             2,
             "s",
-            f"the whole `station audit export` command; peak RSS {peak_kib / 1024:.0f} MiB",
+            f"the whole `station audit export` command; peak RSS {peak_kib / 1024:.0f} MiB; "
+            f"{exports.spread()}",
         ),
         info(f"export peak RSS, {shift:,}-board shift", peak_kib / 1024, "MiB"),
         at_most(
@@ -171,17 +184,15 @@ def _checkpoint(home: Path, passphrase: str, work: Path) -> None:
     _export(home, passphrase, work / "checkpoint", parse_timestamp(newest))
 
 
-def _verify_from_checkpoint(home: Path) -> tuple[float, int]:
-    """Seconds of verifying from the newest export's signed head, and the events after it."""
+def _verify_from_checkpoint(home: Path) -> int:
+    """Verify from the newest export's signed head; the events after it."""
     config = load_config(StationHome(home))
-    start = time.perf_counter()
     root = load_certificate(config.ca.root_cert)
     checkpoint = newest_checkpoint(config.home.audit_db, root, config.station.id)
     result = verify_from_checkpoint(config.home.audit_db, checkpoint)
-    seconds = time.perf_counter() - start
     if result.findings:
         raise RuntimeError(f"bench verify from checkpoint: {result.findings[:3]}")
-    return seconds, result.state.count
+    return result.state.count
 
 
 def _board_lookups(db_path: Path, certificates: int) -> float:
@@ -210,12 +221,9 @@ def _command(home: Path, *args: str) -> float:
     return seconds
 
 
-def _export_shift(home: Path, passphrase: str, since: datetime, work: Path) -> tuple[float, int]:
-    """Seconds and peak RSS (KiB) of exporting every event from ``since`` on."""
-    return _export(home, passphrase, work / "shift-export", since)
-
-
-def _export(home: Path, passphrase: str, out: Path, since: datetime) -> tuple[float, int]:
+def _export(home: Path, passphrase: str, out: Path, since: datetime) -> int:
+    """`station audit export --since` (every event from ``since`` on) in a new process; its
+    peak RSS (KiB)."""
     env = {**os.environ, "STATION_CA_PASSPHRASE": passphrase}
     args = [
         sys.executable,
@@ -230,14 +238,11 @@ def _export(home: Path, passphrase: str, out: Path, since: datetime) -> tuple[fl
         "--since",
         since.isoformat(),
     ]
-    start = time.perf_counter()
     result = subprocess.run(args, env=env, capture_output=True, text=True, check=False)
-    seconds = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f"bench export failed: {result.stderr.strip()[-500:]}")
-    peak = next(
+    return next(
         int(line.split()[1])
         for line in result.stderr.splitlines()
         if line.startswith("PEAK_RSS_KIB")
     )
-    return seconds, peak

@@ -13,6 +13,7 @@ from station.bench.cpu import CpuRun, measure
 from station.bench.cycles import median_gang
 from station.bench.gangs import GangRun, StepClock
 from station.bench.homes import make_home
+from station.bench.repeats import Runs, repeat
 from station.engine.events import CycleResult, Step, StepStarted
 from station.line.watch import hello_probe
 
@@ -81,3 +82,21 @@ def test_a_gang_counts_by_the_run_of_median_wall_time() -> None:
     runs = [GangRun(4, wall, 0.005, None, StepClock()) for wall in (1.3, 0.9, 1.0)]
     assert median_gang(runs).wall == 1.0
     assert median_gang(runs[:2]).wall == 1.3  # of two, the slower: never the lucky one
+
+
+def test_repeated_work_is_timed_each_time_and_the_fastest_run_counts() -> None:
+    calls: list[int] = []
+
+    def work(n: int) -> int:
+        calls.append(n)
+        return n * 10
+
+    runs, last = repeat(3, work)
+    assert calls == [0, 1, 2]
+    assert last == 20
+    assert len(runs.seconds) == 3
+    assert runs.best == min(runs.seconds)
+    assert Runs((2.5, 1.25, 3.0)).best == 1.25
+    assert Runs((2.5, 1.25)).spread() == "fastest of 2 runs (2.50, 1.25 s)"
+    with pytest.raises(ValueError, match="at least 1"):
+        repeat(0, lambda n: n)
