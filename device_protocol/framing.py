@@ -11,6 +11,8 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from device_protocol.escapes import needs_no_escape, pct_decode, pct_encode
+
 #: Start marker of a frame inside a line; everything before it on that line is console text.
 MARKER = b"~P"
 #: Protocol version spoken by this package.
@@ -25,17 +27,6 @@ _KEY_RE = re.compile(rb"[a-z][a-z0-9_]{0,15}\Z")
 _VERSION_RE = re.compile(rb"P([0-9]{1,3})\Z")
 _SEQ_RE = re.compile(rb"[0-9]{1,5}\Z")
 _CRC_RE = re.compile(rb"[0-9A-Fa-f]{8}\Z")
-# Bytes a value may carry as they are; anything else is written %XX.
-_SAFE = frozenset(range(0x21, 0x7F)) - {ord("%"), ord("*"), ord("~")}
-_UNSAFE_RE = re.compile(b"[^" + b"".join(re.escape(bytes([c])) for c in sorted(_SAFE)) + b"]")
-#: The byte each two hex digits after a "%" stand for, in either case.
-_PCT_PAIRS = {
-    bytes((a, b)): bytes((int(bytes((a, b)), 16),))
-    for a in b"0123456789ABCDEFabcdef"
-    for b in b"0123456789ABCDEFabcdef"
-}
-#: An ASCII value that needs no escape, as text (the encoder's fast path).
-_SAFE_TEXT_RE = re.compile(r"[^%*~\x00-\x20\x7f]*")
 #: A frame with nothing to unescape and no "*" in a value, in one match: the header, the fields
 #: (a value of safe bytes only) and the CRC. Every other line goes the token by token way.
 _PLAIN_FRAME_RE = re.compile(
@@ -50,28 +41,6 @@ _KEYS_SEEN: set[str] = set()
 def crc32(data: bytes) -> int:
     """CRC-32/ISO-HDLC (the zlib/Ethernet CRC): check value of b"123456789" is 0xCBF43926."""
     return zlib.crc32(data) & 0xFFFFFFFF
-
-
-def pct_encode(value: str) -> bytes:
-    raw = value.encode("utf-8")
-    if not _UNSAFE_RE.search(raw):
-        return raw  # the common case (numbers, tokens, base64): nothing to escape
-    return _UNSAFE_RE.sub(lambda m: b"%%%02X" % m.group()[0], raw)
-
-
-def pct_decode(raw: bytes) -> str:
-    """Decode %XX escapes; raises ValueError on a broken escape or invalid UTF-8."""
-    if b"%" not in raw:
-        return raw.decode("ascii")
-    # One step per escape, not per byte: each piece after a "%" starts with its two hex digits.
-    head, *pieces = raw.split(b"%")
-    out = [head]
-    for piece in pieces:
-        byte = _PCT_PAIRS.get(piece[:2])
-        if byte is None:
-            raise ValueError("broken %-escape")
-        out += (byte, piece[2:])
-    return b"".join(out).decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -134,7 +103,7 @@ def encode(frame: Frame) -> bytes:
             if not _KEY_RE.match(key.encode("ascii", "replace")):
                 raise FrameError(f"invalid field name {key!r}")
             _remember(_KEYS_SEEN, key)
-        if not (value.isascii() and _SAFE_TEXT_RE.fullmatch(value)):
+        if not needs_no_escape(value):
             try:
                 value = pct_encode(value).decode("ascii")
             except UnicodeEncodeError:

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from device_protocol import framing
 from device_protocol import messages as m
 from device_protocol.errors import ProtocolError
+from device_protocol.escapes import pct_encode
 from device_protocol.framing import Frame, encode
 from device_protocol.link import Link, worst_case_length
 from tests.memory_line import FakeClock, ScriptedTransport, Step, ok
@@ -104,7 +105,7 @@ def test_a_cycles_worth_of_traffic_decodes_as_the_reference_does() -> None:
     and in every read size from 1 byte up."""
     lines = []
     for seq in range(1, 200):
-        fields = {"off": str(seq * 162), "data": framing.pct_encode("x").decode()}
+        fields = {"off": str(seq * 162), "data": pct_encode("x").decode()}
         if seq % 3 == 0:
             fields["data"] = os.urandom(120).hex()
         line = encode(Frame(seq=seq, name="OK", fields=fields))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from device_protocol.framing import pct_decode, pct_encode
+from device_protocol.escapes import pct_decode, pct_encode
 from tests.protocol import reference_framing as reference
 
 MANY = settings(max_examples=1000, deadline=None)
